@@ -1,0 +1,85 @@
+# diffsolv: every target creates the virtual environment .venv/ first if it is missing or stale.
+#   make study   the whole study: benchmark sweep (papermill), report, docs site
+#   make test    all checks: notebooks clean and exported, nbdev_test, pytest, CI-sized papermill runs, docs
+#   make lab     JupyterLab with the project's kernel
+#   make docs    the HTML site in _docs/
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.diffsolv-installed
+KATEX := .cache/katex/package/dist/katex.min.js
+KATEX_VERSION := 0.16.11
+WORKERS ?= 2
+
+# Nothing is written outside the repository: caches and Jupyter/IPython/matplotlib state live in .cache/.
+export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
+export npm_config_cache := $(CURDIR)/.cache/npm
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+export IPYTHONDIR := $(CURDIR)/.cache/ipython
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter/runtime
+export JUPYTER_CONFIG_DIR := $(CURDIR)/.cache/jupyter/config
+export JUPYTERLAB_WORKSPACES_DIR := $(CURDIR)/.cache/jupyter/workspaces
+export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
+export TORCH_HOME := $(CURDIR)/.cache/torch
+export MPLBACKEND := agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: setup study study-full test lab docs readme check-clean clean-test
+.DEFAULT_GOAL := help
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+setup: $(STAMP)
+
+$(STAMP): settings.ini setup.py pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=24" "setuptools>=64" wheel
+	# torch and torchvision come from this machine's local wheels; never let a resolver pick others
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q --no-build-isolation -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name diffsolv --display-name "Python (diffsolv)" >/dev/null
+	touch $(STAMP)
+
+$(KATEX):
+	mkdir -p .cache/katex
+	cd .cache/katex && npm pack --silent katex@$(KATEX_VERSION) >/dev/null && tar xzf katex-$(KATEX_VERSION).tgz
+	test -f $(KATEX)
+
+# Notebooks are the source: nbdev_clean and nbdev_export must change nothing.
+check-clean: $(STAMP)
+	$(PY) tools/check_sync.py
+
+readme: $(STAMP)
+	$(PY) tools/build_docs.py readme
+
+docs: $(STAMP) $(KATEX)
+	if command -v quarto >/dev/null; then $(BIN)/nbdev_docs; else $(PY) tools/build_docs.py site; fi
+
+test: $(STAMP) $(KATEX)
+	@start=$$(date +%s); \
+	$(PY) tools/check_sync.py; \
+	$(PY) tools/build_docs.py check-readme; \
+	$(BIN)/nbdev_test --n_workers $(WORKERS) --do_print; \
+	$(PY) -m pytest -q tests; \
+	rm -rf _test; \
+	$(PY) -c "from diffsolv.study import run_sweep; run_sweep('study/grid-ci.csv', '_test/results/bench', '_test/runs', workers=$(WORKERS))"; \
+	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _test/report.ipynb -p results_dir _test/results/bench -p out_dir _test/results -p figures_dir _test/figures; \
+	test -f _test/figures/error_vs_nfe.png && test -f _test/results/summary_best.csv; \
+	DIFFSOLV_REPORT=_test/report.ipynb $(PY) tools/build_docs.py site; \
+	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
+
+study: $(STAMP) $(KATEX)
+	@start=$$(date +%s); \
+	$(PY) -c "from diffsolv.study import run_sweep; run_sweep('study/grid-default.csv', 'results/bench', '_study/runs', workers=$(WORKERS))"; \
+	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _study/report.ipynb; \
+	DIFFSOLV_REPORT=_study/report.ipynb $(PY) tools/build_docs.py site; \
+	echo "make study: finished in $$(( $$(date +%s) - start )) s; open _docs/index.html"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean-test:
+	rm -rf _test
