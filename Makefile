@@ -35,6 +35,7 @@ help:
 setup: $(STAMP)
 
 $(STAMP): settings.ini setup.py pyproject.toml
+	mkdir -p .cache/matplotlib .cache/ipython .cache/jupyter .cache/xdg .cache/torch
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=24" "setuptools>=64" wheel
 	# torch and torchvision come from this machine's local wheels; never let a resolver pick others
