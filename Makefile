@@ -23,7 +23,6 @@ export JUPYTER_CONFIG_DIR := $(CURDIR)/.cache/jupyter/config
 export JUPYTERLAB_WORKSPACES_DIR := $(CURDIR)/.cache/jupyter/workspaces
 export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
 export TORCH_HOME := $(CURDIR)/.cache/torch
-export MPLBACKEND := agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: setup study study-full test lab docs readme check-clean clean-test
