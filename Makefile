@@ -3,6 +3,7 @@
 #   make test    all checks: notebooks clean and exported, nbdev_test, pytest, CI-sized papermill runs, docs
 #   make lab     JupyterLab with the project's kernel
 #   make docs    the HTML site in _docs/
+#   make study-full  the complete grid (study/full.yml); hours on 2 cores
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv
@@ -32,6 +33,9 @@ help:
 	@sed -n 's/^#   //p' Makefile
 
 setup: $(STAMP)
+
+environment.yml: settings.ini
+	$(PY) tools/environment.py
 
 $(STAMP): settings.ini setup.py pyproject.toml
 	mkdir -p .cache/matplotlib .cache/ipython .cache/jupyter .cache/xdg .cache/torch
@@ -65,15 +69,20 @@ test: $(STAMP) $(KATEX)
 	$(BIN)/nbdev_test --n_workers $(WORKERS) --do_print; \
 	$(PY) -m pytest -q tests; \
 	rm -rf _test; \
-	$(PY) -c "from diffsolv.study import run_sweep; run_sweep('study/grid-ci.csv', '_test/results/bench', '_test/runs', workers=$(WORKERS))"; \
+	$(BIN)/diffsolv-sweep study/ci.yml --results-dir _test/results/bench --executed-dir _test/runs --workers $(WORKERS); \
 	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _test/report.ipynb -p results_dir _test/results/bench -p out_dir _test/results -p figures_dir _test/figures; \
 	test -f _test/figures/error_vs_nfe.png && test -f _test/results/summary_best.csv; \
 	DIFFSOLV_REPORT=_test/report.ipynb $(PY) tools/build_docs.py site; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
+STUDY_GRID ?= study/default.yml
+
+study-full:
+	$(MAKE) study STUDY_GRID=study/full.yml
+
 study: $(STAMP) $(KATEX)
 	@start=$$(date +%s); \
-	$(PY) -c "from diffsolv.study import run_sweep; run_sweep('study/grid-default.csv', 'results/bench', '_study/runs', workers=$(WORKERS))"; \
+	$(BIN)/diffsolv-sweep $(STUDY_GRID) --workers $(WORKERS); \
 	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _study/report.ipynb; \
 	DIFFSOLV_REPORT=_study/report.ipynb $(PY) tools/build_docs.py site; \
 	echo "make study: finished in $$(( $$(date +%s) - start )) s; open _docs/index.html"

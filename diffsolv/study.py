@@ -6,16 +6,20 @@
 from __future__ import annotations
 import hashlib, json, math, os, platform, tempfile, time, traceback
 from pathlib import Path
+import itertools
+import numpy as np
 import pandas as pd
 import torch
+import yaml
+from scipy.stats import bootstrap
 import diffsolv
 from .schedules import GRIDS, get_grid, append_zero
 from .solvers import SOLVERS, DivergenceError, get_solver, sample, steps_for_nfe
 from .testbeds import PROBLEMS, get_problem, reference_flow
 
 # %% auto #0
-__all__ = ['BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'atomic_write_csv', 'config_hash', 'versions', 'check_config',
-           'bench_run', 'result_path', 'load_grid', 'run_sweep', 'collect']
+__all__ = ['BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'atomic_write_csv', 'config_hash', 'versions', 'check_config', 'mean_ci',
+           'bench_run', 'result_path', 'expand_blocks', 'load_grid', 'run_sweep', 'sweep_main', 'collect']
 
 # %% ../notebooks/10_study.ipynb #a79efc18
 def repo_root() -> Path:
@@ -61,6 +65,14 @@ def check_config(problem:str, solver:str, grid:str, nfe:int, n_samples:int, seed
         if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
 
 # %% ../notebooks/10_study.ipynb #4ada17d7
+def mean_ci(v:torch.Tensor, level:float=0.95, seed:int=0) -> tuple:
+    "Mean of v with a percentile-bootstrap confidence interval (scipy.stats.bootstrap)."
+    a = v.detach().double().cpu().numpy()
+    if len(a) < 2: return float(a.mean()), math.nan, math.nan
+    ci = bootstrap((a,), np.mean, confidence_level=level, n_resamples=2000, method='percentile', rng=np.random.default_rng(seed)).confidence_interval
+    return float(a.mean()), float(ci.low), float(ci.high)
+
+# %% ../notebooks/10_study.ipynb #676e38cc
 def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='karras', n_samples:int=256, seed:int=0,
               final_zero:bool=False, # append sigma=0 (error is then against the reference at sigma_min)
               options:dict|None=None # solver options, e.g. {'time_var': 'lambda'}
@@ -81,14 +93,15 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     try:
         out, info = sample(p.denoiser, x, append_zero(sig) if final_zero else sig, solver, return_info=True, **options)
         e = ((out - ref).flatten(1).pow(2).mean(1)).sqrt()
+        m, lo, hi = mean_ci(e)
         row.update(nfe=info['nfe'], wall_s=info['wall_s'], wall_per_nfe=info['wall_s'] / info['nfe'],
-                   err_mean=e.mean().item(), err_median=e.median().item(), err_max=e.max().item())
+                   err_mean=m, err_mean_lo=lo, err_mean_hi=hi, err_median=e.median().item(), err_max=e.max().item())
     except DivergenceError as exc:
-        row.update(nfe=math.nan, wall_s=math.nan, wall_per_nfe=math.nan, err_mean=math.nan, err_median=math.nan, err_max=math.nan,
+        row.update({k: math.nan for k in ('nfe', 'wall_s', 'wall_per_nfe', 'err_mean', 'err_mean_lo', 'err_mean_hi', 'err_median', 'err_max')},
                    diverged=True, error=str(exc))
     return dict(row, status='ok', config_hash=config_hash(cfg), **versions())
 
-# %% ../notebooks/10_study.ipynb #49bb4244
+# %% ../notebooks/10_study.ipynb #3142a5cf
 BENCH_COLUMNS = ['problem', 'solver', 'grid', 'nfe', 'n_samples', 'seed', 'final_zero', 'options']
 
 def result_path(results_dir, problem, solver, grid, nfe, n_samples=256, seed=0, final_zero=False, options='{}') -> Path:
@@ -98,24 +111,44 @@ def result_path(results_dir, problem, solver, grid, nfe, n_samples=256, seed=0, 
                          final_zero=bool(final_zero), options=options))
     return Path(results_dir) / f"{problem}__{solver}__{grid}__nfe{int(nfe)}__{h}.csv"
 
+def expand_blocks(blocks:list) -> pd.DataFrame:
+    "Rows of the cross product of each block (a dict whose list values are expanded), all blocks concatenated."
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        raise ValueError("a YAML grid must be a list of blocks (mappings of column -> value or list of values)")
+    rows = []
+    for b in blocks:
+        b = {k: (json.dumps(v, sort_keys=True) if k == 'options' and isinstance(v, dict) else v) for k, v in b.items()}
+        keys, vals = list(b), [v if isinstance(v, list) else [v] for v in b.values()]
+        rows += [{k: str(v) for k, v in zip(keys, combo)} for combo in itertools.product(*vals)]
+    return pd.DataFrame(rows).fillna('')
+
 def load_grid(path) -> pd.DataFrame:
-    "Read a sweep grid CSV (columns BENCH_COLUMNS; missing optional ones get defaults) and check every row."
-    g = pd.read_csv(path, dtype=str).fillna('')
+    "Read a sweep grid (CSV rows or YAML blocks; columns BENCH_COLUMNS, optional ones defaulted) and check every row."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"no grid file {path}")
+    if path.suffix in ('.yml', '.yaml'): g = expand_blocks(yaml.safe_load(path.read_text())).fillna('')
+    elif path.suffix == '.csv': g = pd.read_csv(path, dtype=str).fillna('')
+    else: raise ValueError(f"grid file must be .csv, .yml or .yaml, got {path.name}")
     missing = [c for c in ('problem', 'solver', 'grid', 'nfe') if c not in g]
     if missing: raise ValueError(f"{path}: missing column(s) {missing}; expected {BENCH_COLUMNS}")
     defaults = dict(n_samples='256', seed='0', final_zero='False', options='{}')
     for c, v in defaults.items(): g[c] = g[c].replace('', v) if c in g else v
-    g['nfe'], g['n_samples'], g['seed'] = g.nfe.astype(int), g.n_samples.astype(int), g.seed.astype(int)
+    for c in ('nfe', 'n_samples', 'seed'):
+        bad = g[c][~g[c].str.fullmatch(r'\d+')]
+        if len(bad): raise ValueError(f"{path}: column {c!r} must hold whole numbers, got {bad.iloc[0]!r}")
+        g[c] = g[c].astype(int)
     g['final_zero'] = g.final_zero.str.lower().map({'true': True, 'false': False, '1': True, '0': False})
     for r in g.itertuples(): check_config(r.problem, r.solver, r.grid, int(r.nfe), int(r.n_samples), int(r.seed)); json.loads(r.options)
-    return g[BENCH_COLUMNS]
+    return g[BENCH_COLUMNS].drop_duplicates(ignore_index=True)
 
-# %% ../notebooks/10_study.ipynb #0d6db81e
+# %% ../notebooks/10_study.ipynb #c0083a05
 def _run_one(nb, out_nb, params, cwd):
     import papermill as pm
     pm.execute_notebook(str(nb), str(out_nb), parameters=params, progress_bar=False, cwd=str(cwd), kernel_name='python3')
 
-def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs', workers:int=2, threads:int=1) -> pd.DataFrame:
+def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs', workers:int=2, threads:int=1,
+              force:bool=False # re-run configurations that already have a result (e.g. after changing a solver)
+              ) -> pd.DataFrame:
     "Run bench.ipynb through papermill for every configuration in grid_csv that has no result yet."
     from concurrent.futures import ThreadPoolExecutor, as_completed
     from tqdm.auto import tqdm
@@ -124,7 +157,7 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
     todo = []
     for r in g.to_dict('records'):
         out = result_path(res, **r)
-        if out.exists() and (pd.read_csv(out).status == 'ok').all(): continue
+        if not force and out.exists() and (pd.read_csv(out).status == 'ok').all(): continue
         todo.append((r, out))
     print(f"sweep: {len(g)} configurations, {len(g) - len(todo)} already done, {len(todo)} to run")
     def job(r, out):
@@ -137,6 +170,23 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
     with ThreadPoolExecutor(workers) as ex:
         for f in tqdm(as_completed([ex.submit(job, r, o) for r, o in todo]), total=len(todo), desc='bench runs'): f.result()
     return collect(res)
+
+def sweep_main(argv=None):
+    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--force]."
+    import argparse
+    ap = argparse.ArgumentParser(prog='diffsolv-sweep', description='Run bench.ipynb (papermill) over a grid of configurations; finished ones are skipped.')
+    ap.add_argument('grid', help='grid file under study/ (.yml blocks or .csv rows)')
+    ap.add_argument('--results-dir', default='results/bench', help='where result CSVs go (relative to the repository root)')
+    ap.add_argument('--executed-dir', default='_study/runs', help='where executed notebooks go')
+    ap.add_argument('--workers', type=int, default=2, help='runs in parallel (default 2: one per core)')
+    ap.add_argument('--threads', type=int, default=1, help='torch threads per run')
+    ap.add_argument('--force', action='store_true', help='re-run configurations that already have a result')
+    a = ap.parse_args(argv)
+    if a.workers < 1 or a.threads < 1: ap.error('--workers and --threads must be >= 1')
+    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force)
+    except (ValueError, FileNotFoundError) as e: ap.exit(2, f"diffsolv-sweep: error: {e}\n")
+    bad = int((df.status != 'ok').sum()) if len(df) else 0
+    print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}" + (f"; {bad} failed (see their rows)" if bad else ''))
 
 def collect(results_dir='results/bench') -> pd.DataFrame:
     "All result rows under results_dir as one table."
