@@ -16,6 +16,7 @@ import diffsolv
 from .schedules import GRIDS, get_grid, append_zero
 from .solvers import SOLVERS, DivergenceError, get_solver, sample, steps_for_nfe
 from .testbeds import PROBLEMS, get_problem, reference_flow
+from .gridopt import optimized_grid
 
 # %% auto #0
 __all__ = ['BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'atomic_write_csv', 'config_hash', 'versions', 'check_config', 'mean_ci',
@@ -60,7 +61,7 @@ def check_config(problem:str, solver:str, grid:str, nfe:int, n_samples:int, seed
     "Raise a ValueError naming the allowed values when a configuration is not runnable."
     if problem not in PROBLEMS: raise ValueError(f"unknown problem {problem!r}; choose one of {sorted(PROBLEMS)}")
     get_solver(solver)
-    if grid not in GRIDS: raise ValueError(f"unknown grid {grid!r}; choose one of {sorted(GRIDS)}")
+    if grid not in GRIDS and grid != 'optimized': raise ValueError(f"unknown grid {grid!r}; choose one of {sorted(GRIDS) + ['optimized']}")
     for k, v, lo in (('nfe', nfe, 1), ('n_samples', n_samples, 1), ('seed', seed, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
 
@@ -84,7 +85,10 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
                final_zero=final_zero, options=json.dumps(options, sort_keys=True))
     p = get_problem(problem)
     steps = steps_for_nfe(solver, nfe) - (1 if final_zero and steps_for_nfe(solver, nfe) > 1 else 0)
-    sig = get_grid(grid, steps, p.schedule)
+    if grid == 'optimized':
+        if final_zero: raise ValueError("the optimized grid ends at sigma_min; final_zero is not available with it")
+        sig = optimized_grid(problem, solver, nfe, options=options)   # fitted on calibration seeds, cached in results/grids
+    else: sig = get_grid(grid, steps, p.schedule)
     x = p.noise(n_samples, seed)
     t0 = time.perf_counter()
     ref = reference_flow(p.denoiser, x, float(sig[0]), float(sig[-1]))
