@@ -2,6 +2,7 @@
 #   make study   the whole study: benchmark sweep (papermill), report, docs site
 #   make test    all checks: notebooks clean and exported, nbdev_test, pytest, CI-sized papermill runs, docs
 #   make lab     JupyterLab with the project's kernel
+#   make peers   the optional extra: k-diffusion's samplers and diffusers' schedulers (make test/study install it)
 #   make docs    the HTML site in _docs/
 #   make train / make classifier   retrain the shipped MNIST U-Net / classifier
 #   make study-full  the complete grid (study/full.yml); hours on 2 cores
@@ -27,7 +28,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
 export TORCH_HOME := $(CURDIR)/.cache/torch
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup study study-full test lab docs readme check-clean clean-test train classifier
+.PHONY: peers setup study study-full test lab docs readme check-clean clean-test train classifier
 .DEFAULT_GOAL := help
 
 help:
@@ -50,6 +51,15 @@ $(STAMP): settings.ini setup.py pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name diffsolv --display-name "Python (diffsolv)" >/dev/null
 	touch $(STAMP)
 
+# The peers (issue: k-diffusion and diffusers side by side). k-diffusion comes without its training
+# dependencies (clip, wandb, kornia, accelerate...): diffsolv.peers loads only its sampling module.
+PEERS_STAMP := $(VENV)/.diffsolv-peers
+peers: $(PEERS_STAMP)
+$(PEERS_STAMP): $(STAMP)
+	$(PY) -m pip install -q --no-build-isolation -e '.[dev,peers]'
+	$(PY) -m pip install -q --no-deps k-diffusion==0.1.1.post1
+	touch $(PEERS_STAMP)
+
 $(KATEX):
 	mkdir -p .cache/katex
 	cd .cache/katex && npm pack --silent katex@$(KATEX_VERSION) >/dev/null && tar xzf katex-$(KATEX_VERSION).tgz
@@ -65,7 +75,7 @@ readme: $(STAMP)
 docs: $(STAMP) $(KATEX)
 	if command -v quarto >/dev/null; then $(BIN)/nbdev_docs; else $(PY) tools/build_docs.py site; fi
 
-test: $(STAMP) $(KATEX)
+test: $(STAMP) $(PEERS_STAMP) $(KATEX)
 	@start=$$(date +%s); \
 	$(PY) tools/check_sync.py; \
 	$(PY) tools/build_docs.py check-readme; \
@@ -83,7 +93,7 @@ STUDY_GRID ?= study/default.yml
 study-full:
 	$(MAKE) study STUDY_GRID=study/full.yml
 
-study: $(STAMP) $(KATEX)
+study: $(STAMP) $(PEERS_STAMP) $(KATEX)
 	@start=$$(date +%s); \
 	$(BIN)/diffsolv-sweep $(STUDY_GRID) --workers $(WORKERS); \
 	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _study/report.ipynb; \

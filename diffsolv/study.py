@@ -14,12 +14,13 @@ import yaml
 from scipy.stats import bootstrap
 import diffsolv
 from .schedules import GRIDS, get_grid, append_zero
-from .solvers import SOLVERS, DivergenceError, get_solver, sample, steps_for_nfe
-from .testbeds import PROBLEMS, get_problem, reference_flow
+from .solvers import SOLVERS, DivergenceError, PerSampleGenerators, get_solver, sample, steps_for_nfe
+from .testbeds import PROBLEMS, get_problem, reference_flow, sliced_wasserstein, mean_nll
 from .gridopt import optimized_grid
 
 # %% auto #0
-__all__ = ['BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'atomic_write_csv', 'config_hash', 'versions', 'check_config', 'mean_ci',
+__all__ = ['REFERENCE_TOL', 'NOISE_SEED_OFFSET', 'BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'atomic_write_csv', 'config_hash',
+           'versions', 'reference_solution', 'distribution_metrics', 'ensure_solver', 'check_config', 'mean_ci',
            'bench_run', 'result_path', 'expand_blocks', 'load_grid', 'run_sweep', 'sweep_main', 'collect']
 
 # %% ../notebooks/10_study.ipynb #a79efc18
@@ -57,15 +58,59 @@ def versions() -> dict:
     return dict(diffsolv=diffsolv.__version__, torch=torch.__version__, numpy=numpy.__version__, scipy=scipy.__version__, python=platform.python_version())
 
 # %% ../notebooks/10_study.ipynb #06c9a113
+def _mnist_unet():
+    from diffsolv.unet import mnist_unet_problem
+    return mnist_unet_problem()
+
+PROBLEMS.setdefault('mnist_unet', _mnist_unet)
+REFERENCE_TOL = {'mnist_unet': 1e-5}   # problems not listed use 1e-10 (closed-form denoisers, float64)
+
+def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torch.Tensor:
+    "The reference endpoint for problem p from x; network problems are cached under .cache/refs/."
+    tol = REFERENCE_TOL.get(p.name, 1e-10)
+    if p.name not in REFERENCE_TOL: return reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol)
+    key = config_hash(dict(problem=p.name, seed=seed, n=len(x), hi=sigma_from, lo=sigma_to, tol=tol, model=getattr(p, 'checkpoint_id', '')))
+    path = repo_root() / '.cache' / 'refs' / f"{p.name}__{key}.pt"
+    if path.exists(): return torch.load(path, weights_only=True)
+    ref = reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix('.tmp'); torch.save(ref, tmp); os.replace(tmp, path)
+    return ref
+
+def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict:
+    "Testbeds: swd and nll against the exact noised data; MNIST model: fd_mnist and kid_mnist against the test set."
+    if getattr(p, 'data', None) is not None and hasattr(p.data, 'sample') and hasattr(p.data, 'log_prob'):
+        g = torch.Generator().manual_seed(NOISE_SEED_OFFSET - 1 - seed)
+        ref = p.data.sample(len(out), g)
+        ref = ref + sigma_end * torch.randn(ref.shape, generator=g, dtype=ref.dtype)
+        return dict(swd=sliced_wasserstein(out, ref), nll=mean_nll(p.data, out, sigma_end))
+    if not p.name.startswith('mnist'): return {}
+    from diffsolv.classifier import fd_mnist, kid_mnist, load_classifier
+    from diffsolv.data import mnist_tensors, from_model_space
+    real = mnist_tensors(train=False)[0]
+    fake = from_model_space(out.float())
+    clf = load_classifier()
+    kid, kid_std = kid_mnist(real, fake, clf, subset_size=min(len(fake), 1000))
+    return dict(fd_mnist=fd_mnist(real, fake, clf), kid_mnist=kid, kid_mnist_std=kid_std)
+
+# %% ../notebooks/10_study.ipynb #45683547
+NOISE_SEED_OFFSET = 2 ** 40
+
+def ensure_solver(solver:str):
+    "get_solver, registering the peer samplers first when a peer name (k:..., d:...) is asked for."
+    if solver not in SOLVERS and ':' in solver:
+        import diffsolv.peers  # noqa: F401  (registers k:/d: samplers when the [peers] extra is installed)
+    return get_solver(solver)
+
 def check_config(problem:str, solver:str, grid:str, nfe:int, n_samples:int, seed:int):
     "Raise a ValueError naming the allowed values when a configuration is not runnable."
     if problem not in PROBLEMS: raise ValueError(f"unknown problem {problem!r}; choose one of {sorted(PROBLEMS)}")
-    get_solver(solver)
+    ensure_solver(solver)
     if grid not in GRIDS and grid != 'optimized': raise ValueError(f"unknown grid {grid!r}; choose one of {sorted(GRIDS) + ['optimized']}")
     for k, v, lo in (('nfe', nfe, 1), ('n_samples', n_samples, 1), ('seed', seed, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
 
-# %% ../notebooks/10_study.ipynb #4ada17d7
+# %% ../notebooks/10_study.ipynb #676e38cc
 def mean_ci(v:torch.Tensor, level:float=0.95, seed:int=0) -> tuple:
     "Mean of v with a percentile-bootstrap confidence interval (scipy.stats.bootstrap)."
     a = v.detach().double().cpu().numpy()
@@ -73,7 +118,7 @@ def mean_ci(v:torch.Tensor, level:float=0.95, seed:int=0) -> tuple:
     ci = bootstrap((a,), np.mean, confidence_level=level, n_resamples=2000, method='percentile', rng=np.random.default_rng(seed)).confidence_interval
     return float(a.mean()), float(ci.low), float(ci.high)
 
-# %% ../notebooks/10_study.ipynb #676e38cc
+# %% ../notebooks/10_study.ipynb #49bb4244
 def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='karras', n_samples:int=256, seed:int=0,
               final_zero:bool=False, # append sigma=0 (error is then against the reference at sigma_min)
               options:dict|None=None # solver options, e.g. {'time_var': 'lambda'}
@@ -91,21 +136,23 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     else: sig = get_grid(grid, steps, p.schedule)
     x = p.noise(n_samples, seed)
     t0 = time.perf_counter()
-    ref = reference_flow(p.denoiser, x, float(sig[0]), float(sig[-1]))
+    ref = reference_solution(p, x, float(sig[0]), float(sig[-1]), seed)
     t_ref = time.perf_counter() - t0
     row = dict(cfg, steps=steps, sigma_max=float(sig[0]), sigma_min=float(sig[-1]), ref_wall_s=t_ref, diverged=False, error='')
+    gen = PerSampleGenerators(range(NOISE_SEED_OFFSET + seed, NOISE_SEED_OFFSET + seed + n_samples)) if get_solver(solver).stochastic else None
     try:
-        out, info = sample(p.denoiser, x, append_zero(sig) if final_zero else sig, solver, return_info=True, **options)
+        out, info = sample(p.denoiser, x, append_zero(sig) if final_zero else sig, solver, return_info=True, generator=gen, **options)
         e = ((out - ref).flatten(1).pow(2).mean(1)).sqrt()
         m, lo, hi = mean_ci(e)
         row.update(nfe=info['nfe'], wall_s=info['wall_s'], wall_per_nfe=info['wall_s'] / info['nfe'],
-                   err_mean=m, err_mean_lo=lo, err_mean_hi=hi, err_median=e.median().item(), err_max=e.max().item())
+                   err_mean=m, err_mean_lo=lo, err_mean_hi=hi, err_median=e.median().item(), err_max=e.max().item(),
+                   **distribution_metrics(p, out, float(sig[-1]) if not final_zero else 0., seed))
     except DivergenceError as exc:
         row.update({k: math.nan for k in ('nfe', 'wall_s', 'wall_per_nfe', 'err_mean', 'err_mean_lo', 'err_mean_hi', 'err_median', 'err_max')},
                    diverged=True, error=str(exc))
     return dict(row, status='ok', config_hash=config_hash(cfg), **versions())
 
-# %% ../notebooks/10_study.ipynb #3142a5cf
+# %% ../notebooks/10_study.ipynb #20a98d40
 BENCH_COLUMNS = ['problem', 'solver', 'grid', 'nfe', 'n_samples', 'seed', 'final_zero', 'options']
 
 def result_path(results_dir, problem, solver, grid, nfe, n_samples=256, seed=0, final_zero=False, options='{}') -> Path:
@@ -113,7 +160,8 @@ def result_path(results_dir, problem, solver, grid, nfe, n_samples=256, seed=0, 
     if isinstance(options, dict): options = json.dumps(options, sort_keys=True)
     h = config_hash(dict(problem=problem, solver=solver, grid=grid, nfe=int(nfe), n_samples=int(n_samples), seed=int(seed),
                          final_zero=bool(final_zero), options=options))
-    return Path(results_dir) / f"{problem}__{solver}__{grid}__nfe{int(nfe)}__{h}.csv"
+    safe = solver.replace(':', '-').replace('+', 'p')
+    return Path(results_dir) / f"{problem}__{safe}__{grid}__nfe{int(nfe)}__{h}.csv"
 
 def expand_blocks(blocks:list) -> pd.DataFrame:
     "Rows of the cross product of each block (a dict whose list values are expanded), all blocks concatenated."
@@ -121,9 +169,9 @@ def expand_blocks(blocks:list) -> pd.DataFrame:
         raise ValueError("a YAML grid must be a list of blocks (mappings of column -> value or list of values)")
     rows = []
     for b in blocks:
-        b = {k: (json.dumps(v, sort_keys=True) if k == 'options' and isinstance(v, dict) else v) for k, v in b.items()}
         keys, vals = list(b), [v if isinstance(v, list) else [v] for v in b.values()]
-        rows += [{k: str(v) for k, v in zip(keys, combo)} for combo in itertools.product(*vals)]
+        cell = lambda v: json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v)
+        rows += [{k: cell(v) for k, v in zip(keys, combo)} for combo in itertools.product(*vals)]
     return pd.DataFrame(rows).fillna('')
 
 def load_grid(path) -> pd.DataFrame:
@@ -142,10 +190,13 @@ def load_grid(path) -> pd.DataFrame:
         if len(bad): raise ValueError(f"{path}: column {c!r} must hold whole numbers, got {bad.iloc[0]!r}")
         g[c] = g[c].astype(int)
     g['final_zero'] = g.final_zero.str.lower().map({'true': True, 'false': False, '1': True, '0': False})
-    for r in g.itertuples(): check_config(r.problem, r.solver, r.grid, int(r.nfe), int(r.n_samples), int(r.seed)); json.loads(r.options)
+    for r in g.itertuples():
+        check_config(r.problem, r.solver, r.grid, int(r.nfe), int(r.n_samples), int(r.seed))
+        try: assert isinstance(json.loads(r.options), dict)
+        except (ValueError, AssertionError): raise ValueError(f"{path}: options must be a JSON object (a mapping in YAML), got {r.options!r}") from None
     return g[BENCH_COLUMNS].drop_duplicates(ignore_index=True)
 
-# %% ../notebooks/10_study.ipynb #c0083a05
+# %% ../notebooks/10_study.ipynb #3550360a
 def _run_one(nb, out_nb, params, cwd):
     import papermill as pm
     pm.execute_notebook(str(nb), str(out_nb), parameters=params, progress_bar=False, cwd=str(cwd), kernel_name='python3')

@@ -74,8 +74,7 @@ def execute_notebooks(workers=2):
     for src, dst in jobs:
         while len([p for p in procs if p[0].poll() is None]) >= workers: time.sleep(0.2)
         print('executing', src.name, flush=True)
-        cmd = [sys.executable, '-c', 'import sys; from execnb.nbio import read_nb, write_nb; from execnb.shell import CaptureShell; '
-               'nb = read_nb(sys.argv[1]); CaptureShell().run_all(nb, exc_stop=True); write_nb(nb, sys.argv[2])', str(src), str(dst) + '.tmp']
+        cmd = [sys.executable, str(ROOT / 'tools' / 'exec_nb.py'), str(src), str(dst) + '.tmp']
         procs.append((subprocess.Popen(cmd, cwd=NBS, env={**os.environ, 'IN_TEST': '1', 'MPLBACKEND': 'agg'}), src, dst))
     failed = []
     for p, src, dst in procs:

