@@ -83,7 +83,7 @@ test: $(STAMP) $(PEERS_STAMP) $(KATEX)
 	$(PY) -m pytest -q tests; \
 	rm -rf _test; \
 	$(BIN)/diffsolv-sweep study/ci.yml --results-dir _test/results/bench --executed-dir _test/runs --workers $(WORKERS); \
-	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _test/report.ipynb -p results_dir _test/results/bench -p out_dir _test/results -p figures_dir _test/figures; \
+	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _test/report.ipynb -p results_dir _test/results/bench -p out_dir _test/results -p figures_dir _test/figures -p overhead_problems images_ideal; \
 	test -f _test/figures/error_vs_nfe.png && test -f _test/results/summary_best.csv; \
 	DIFFSOLV_REPORT=_test/report.ipynb $(PY) tools/build_docs.py site; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
