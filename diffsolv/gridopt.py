@@ -34,12 +34,13 @@ def sigmas_to_theta(sigmas) -> np.ndarray:
 
 # %% ../notebooks/03_gridopt.ipynb #ca13f0e7
 def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
-    "Mean RMS error of `solver` on grid `sigmas` against the reference endpoints; inf if it diverges."
+    "Mean RMS error of `solver` on grid `sigmas` against the reference endpoints; inf if it diverges or the grid is degenerate."
     try: out = sample(problem.denoiser, x, sigmas, solver, **options)
     except DivergenceError: return math.inf
+    except ValueError: return math.inf   # two sigmas equal in float64 (a softmax weight underflowed): not a valid grid
     return ((out - ref).flatten(1).pow(2).mean(1)).sqrt().mean().item()
 
-# %% ../notebooks/03_gridopt.ipynb #dd07b996
+# %% ../notebooks/03_gridopt.ipynb #1d5612dc
 def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='karras',
                   maxfev:int=3000, # budget of loss evaluations for Powell
                   options:dict|None=None # solver options, e.g. {'time_var': 'lambda'}
@@ -59,7 +60,7 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='ka
                 evaluations=int(res.nfev), seconds=time.perf_counter() - t0, options=json.dumps(options, sort_keys=True),
                 sigmas=theta_to_sigmas(best, smax, smin))
 
-# %% ../notebooks/03_gridopt.ipynb #e61adaba
+# %% ../notebooks/03_gridopt.ipynb #8348e21f
 def evaluate_grid(problem:str, solver:str, sigmas, n_samples:int=256, seed:int=0, **options) -> float:
     "Mean RMS error of `solver` on `sigmas` over held-out noise (seeds seed..seed+n_samples-1)."
     p = get_problem(problem)
@@ -67,7 +68,7 @@ def evaluate_grid(problem:str, solver:str, sigmas, n_samples:int=256, seed:int=0
     ref = reference_flow(p.denoiser, x, float(sigmas[0]), float(sigmas[-1]))
     return grid_loss(p, solver, x, ref, sigmas, **options)
 
-# %% ../notebooks/03_gridopt.ipynb #38506888
+# %% ../notebooks/03_gridopt.ipynb #db74d347
 def grid_cache_path(cache_dir, problem, solver, nfe, options=None) -> Path:
     "Where the fitted grid for this configuration is cached."
     from diffsolv.study import config_hash
