@@ -10,8 +10,8 @@ import torch
 from .solvers import register, get_time_var, rk_stages, TABLEAUX
 
 # %% auto #0
-__all__ = ['IPNDM_COEFFS', 'interp_weights', 'warmup_step', 'make_adams_sampler', 'sample_ipndm', 'make_exp_adams_sampler',
-           'sample_dpmpp_2m']
+__all__ = ['IPNDM_COEFFS', 'interp_weights', 'warmup_step', 'adams_walk', 'make_adams_sampler', 'sample_ipndm',
+           'make_exp_adams_sampler', 'sample_dpmpp_2m']
 
 # %% ../notebooks/02a_multistep.ipynb #c96a1537
 def interp_weights(nodes, a:float, b:float, kernel=None, n_quad:int=8) -> np.ndarray:
@@ -40,21 +40,26 @@ def warmup_step(den, x, d, s:float, sn:float, tv):
     ks = rk_stages(den, x, s, h, tab, tv, k1=tv.field(x, d, s))
     return x + h * sum(b * k for b, k in zip(tab.b, ks))
 
+def adams_walk(denoiser, x, sigmas, tv, order:int, warmup:str, callback, advance):
+    "The loop shared by the Adams-type samplers: field history, optional RK4 warm-up, Euler's last step to 0."
+    _check_warmup(warmup)
+    us, fs = [], []
+    for i in range(len(sigmas) - 1):
+        s, sn = float(sigmas[i]), float(sigmas[i + 1])
+        d = denoiser(x, s)
+        if sn == 0: x = d
+        else:
+            _push(us, tv.to_u(s), order); _push(fs, tv.field(x, d, s), order)
+            if warmup == 'rk4' and len(fs) < order: x = warmup_step(denoiser, x, d, s, sn, tv)
+            else: x = x + advance(us, fs, tv.to_u(s), tv.to_u(sn))
+        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
+    return x
+
 def make_adams_sampler(order:int):
     "A variable-step Adams-Bashforth sampler of `order` (1 NFE a step) in a chosen time variable."
     def sampler(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', warmup:str='lower'):
-        tv, us, fs = get_time_var(time_var), [], []
-        _check_warmup(warmup)
-        for i in range(len(sigmas) - 1):
-            s, sn = float(sigmas[i]), float(sigmas[i + 1])
-            d = denoiser(x, s)
-            if sn == 0: x = d
-            else:
-                _push(us, tv.to_u(s), order); _push(fs, tv.field(x, d, s), order)
-                if warmup == 'rk4' and len(fs) < order: x = warmup_step(denoiser, x, d, s, sn, tv)
-                else: x = x + sum(wj * fj for wj, fj in zip(interp_weights(us[::-1], us[-1], tv.to_u(sn)), fs[::-1]))
-            if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
-        return x
+        advance = lambda us, fs, u, un: sum(wj * fj for wj, fj in zip(interp_weights(us[::-1], us[-1], un), fs[::-1]))
+        return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance)
     sampler.__doc__ = f"Adams-Bashforth of order {order} (variable step), 1 NFE per step; time_var 'sigma', 't' or 'lambda'."
     sampler.__name__ = sampler.__qualname__ = f"sample_ab{order}"
     return sampler
@@ -68,18 +73,8 @@ IPNDM_COEFFS = ((1.,), (1.5, -0.5), (23 / 12, -16 / 12, 5 / 12), (55 / 24, -59 /
 def sample_ipndm(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', order:int=4, warmup:str='lower'):
     "iPNDM: constant-step Adams-Bashforth coefficients (order 1-4) on any grid, 1 NFE per step."
     if order not in (1, 2, 3, 4): raise ValueError(f"order must be 1, 2, 3 or 4, got {order!r}")
-    _check_warmup(warmup)
-    tv, fs = get_time_var(time_var), []
-    for i in range(len(sigmas) - 1):
-        s, sn = float(sigmas[i]), float(sigmas[i + 1])
-        d = denoiser(x, s)
-        if sn == 0: x = d
-        else:
-            _push(fs, tv.field(x, d, s), order)
-            if warmup == 'rk4' and len(fs) < order: x = warmup_step(denoiser, x, d, s, sn, tv)
-            else: x = x + (tv.to_u(sn) - tv.to_u(s)) * sum(cj * fj for cj, fj in zip(IPNDM_COEFFS[len(fs) - 1], fs[::-1]))
-        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
-    return x
+    advance = lambda us, fs, u, un: (un - u) * sum(cj * fj for cj, fj in zip(IPNDM_COEFFS[len(fs) - 1], fs[::-1]))
+    return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance)
 
 # %% ../notebooks/02a_multistep.ipynb #cc352f8a
 def make_exp_adams_sampler(order:int):
