@@ -15,8 +15,8 @@ from .solvers import sample, steps_for_nfe, get_solver, DivergenceError
 from .testbeds import get_problem, reference_flow
 
 # %% auto #0
-__all__ = ['CALIB_SEED', 'theta_to_sigmas', 'sigmas_to_theta', 'grid_loss', 'optimize_grid', 'evaluate_grid', 'grid_cache_path',
-           'optimized_grid']
+__all__ = ['CALIB_SEED', 'theta_to_sigmas', 'sigmas_to_theta', 'per_sample_rms', 'grid_loss', 'optimize_grid', 'evaluate_grid',
+           'grid_cache_path', 'optimized_grid']
 
 # %% ../notebooks/03_gridopt.ipynb #c764edf3
 CALIB_SEED = 1_000_000
@@ -33,12 +33,16 @@ def sigmas_to_theta(sigmas) -> np.ndarray:
     return np.log(-np.diff(np.log(np.asarray(sigmas, dtype=np.float64))))
 
 # %% ../notebooks/03_gridopt.ipynb #ca13f0e7
+def per_sample_rms(out:torch.Tensor, ref:torch.Tensor) -> torch.Tensor:
+    "Per-sample error: RMS over coordinates of out - ref, shape (B,). The benchmark's error, too."
+    return (out - ref).flatten(1).pow(2).mean(1).sqrt()
+
 def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
     "Mean RMS error of `solver` on grid `sigmas` against the reference endpoints; inf if it diverges or the grid is degenerate."
     try: out = sample(problem.denoiser, x, sigmas, solver, **options)
     except DivergenceError: return math.inf
     except ValueError: return math.inf   # two sigmas equal in float64 (a softmax weight underflowed): not a valid grid
-    return ((out - ref).flatten(1).pow(2).mean(1)).sqrt().mean().item()
+    return per_sample_rms(out, ref).mean().item()
 
 # %% ../notebooks/03_gridopt.ipynb #1d5612dc
 def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='karras',

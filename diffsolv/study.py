@@ -16,7 +16,7 @@ import diffsolv
 from .schedules import GRIDS, get_grid, append_zero
 from .solvers import SOLVERS, DivergenceError, PerSampleGenerators, get_solver, sample, steps_for_nfe
 from .testbeds import PROBLEMS, get_problem, reference_flow, sliced_wasserstein, mean_nll
-from .gridopt import optimized_grid
+from .gridopt import optimized_grid, per_sample_rms
 
 # %% auto #0
 __all__ = ['REFERENCE_TOL', 'NOISE_SEED_OFFSET', 'BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'atomic_write_csv', 'config_hash',
@@ -129,7 +129,8 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     cfg = dict(problem=problem, solver=solver, nfe_requested=nfe, grid=grid, n_samples=n_samples, seed=seed,
                final_zero=final_zero, options=json.dumps(options, sort_keys=True))
     p = get_problem(problem)
-    steps = steps_for_nfe(solver, nfe) - (1 if final_zero and steps_for_nfe(solver, nfe) > 1 else 0)
+    steps = steps_for_nfe(solver, nfe)
+    if final_zero and steps > 1: steps -= 1   # the step to sigma=0 costs one of the NFE
     if grid == 'optimized':
         if final_zero: raise ValueError("the optimized grid ends at sigma_min; final_zero is not available with it")
         sig = optimized_grid(problem, solver, nfe, options=options)   # fitted on calibration seeds, cached in results/grids
@@ -142,7 +143,7 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     gen = PerSampleGenerators(range(NOISE_SEED_OFFSET + seed, NOISE_SEED_OFFSET + seed + n_samples)) if get_solver(solver).stochastic else None
     try:
         out, info = sample(p.denoiser, x, append_zero(sig) if final_zero else sig, solver, return_info=True, generator=gen, **options)
-        e = ((out - ref).flatten(1).pow(2).mean(1)).sqrt()
+        e = per_sample_rms(out, ref)
         m, lo, hi = mean_ci(e)
         row.update(nfe=info['nfe'], wall_s=info['wall_s'], wall_per_nfe=info['wall_s'] / info['nfe'],
                    err_mean=m, err_mean_lo=lo, err_mean_hi=hi, err_median=e.median().item(), err_max=e.max().item(),
