@@ -17,7 +17,8 @@ from .unet import read_checkpoint
 
 # %% auto #0
 __all__ = ['CLASSIFIER_FORMAT', 'MnistClassifier', 'accuracy', 'predict', 'train_classifier', 'default_classifier',
-           'save_classifier', 'load_classifier', 'main', 'MnistFeatures', 'fd_mnist', 'kid_mnist', 'judge']
+           'save_classifier', 'load_classifier', 'main', 'MnistFeatures', 'MnistDistances', 'fd_mnist', 'kid_mnist',
+           'judge']
 
 # %% ../notebooks/07_classifier.ipynb #f5c00fb7
 class MnistClassifier(nn.Module):
@@ -128,23 +129,44 @@ def _as_images(x):
     if x.ndim != 4 or x.shape[1:] != (1, 28, 28): raise ValueError(f"expected images of shape (N, 1, 28, 28), got {tuple(x.shape)}")
     return x
 
+class MnistDistances:
+    "Frechet distance and KID between a fixed real set and generated images in the classifier's features; the real features are computed once."
+    def __init__(self, real, classifier=None, kid_subsets:int=50, batch_size:int=500):
+        feat = MnistFeatures(classifier or load_classifier())
+        # reset_real_features=False: reset() forgets the generated images only, so one object serves many runs
+        self.fd = FrechetInceptionDistance(feature=feat, normalize=True, reset_real_features=False)
+        self.kid = KernelInceptionDistance(feature=feat, subsets=kid_subsets, subset_size=2, normalize=True, reset_real_features=False)
+        self.batch_size, self.n_real = batch_size, len(real)
+        self._update(real, True, ('fd', 'kid'))
+
+    def _update(self, x, real:bool, which):
+        x = _as_images(x)
+        for i in range(0, len(x), self.batch_size):
+            if 'fd' in which: self.fd.update(x[i:i + self.batch_size], real=real)
+            if 'kid' in which: self.kid.update(x[i:i + self.batch_size], real=real)
+
+    def __call__(self, fake, which=('fd', 'kid'), kid_subset_size:int=None, seed:int=0) -> dict:
+        "fd_mnist, kid_mnist and kid_mnist_std of `fake` (those named in `which`)."
+        if len(fake) < 2: raise ValueError(f"need at least 2 generated images, got {len(fake)}")
+        out = {}
+        self.fd.reset(); self.kid.reset()
+        self._update(fake, False, which)
+        if 'fd' in which: out['fd_mnist'] = self.fd.compute().item()
+        if 'kid' in which:
+            self.kid.subset_size = kid_subset_size or min(self.n_real, len(fake), 1000)
+            with torch.random.fork_rng():
+                torch.manual_seed(seed); mean, std = self.kid.compute()
+            out.update(kid_mnist=mean.item(), kid_mnist_std=std.item())
+        return out
+
 def fd_mnist(real, fake, classifier=None, batch_size:int=500) -> float:
     "Frechet distance between real and generated images in the MNIST classifier's feature space."
-    m = FrechetInceptionDistance(feature=MnistFeatures(classifier or load_classifier()), normalize=True)
-    for x, r in ((real, True), (fake, False)):
-        x = _as_images(x)
-        for i in range(0, len(x), batch_size): m.update(x[i:i + batch_size], real=r)
-    return m.compute().item()
+    return MnistDistances(real, classifier, batch_size=batch_size)(fake, which=('fd',))['fd_mnist']
 
 def kid_mnist(real, fake, classifier=None, subsets:int=50, subset_size:int=None, seed:int=0) -> tuple:
     "(mean, std) of KID over random subsets, in the MNIST classifier's feature space."
-    real, fake = _as_images(real), _as_images(fake)
-    n = subset_size or min(len(real), len(fake), 1000)
-    m = KernelInceptionDistance(feature=MnistFeatures(classifier or load_classifier()), subsets=subsets, subset_size=n, normalize=True)
-    m.update(real, real=True); m.update(fake, real=False)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed); mean, std = m.compute()
-    return mean.item(), std.item()
+    d = MnistDistances(real, classifier, kid_subsets=subsets)(fake, which=('kid',), kid_subset_size=subset_size, seed=seed)
+    return d['kid_mnist'], d['kid_mnist_std']
 
 # %% ../notebooks/07_classifier.ipynb #39c683c7
 def judge(images, labels=None, classifier=None) -> dict:

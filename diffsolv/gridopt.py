@@ -47,7 +47,8 @@ def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
 # %% ../notebooks/03_gridopt.ipynb #1d5612dc
 def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='karras',
                   maxfev:int=3000, # budget of loss evaluations for Powell
-                  options:dict|None=None # solver options, e.g. {'time_var': 'lambda'}
+                  options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
+                  reference=None # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at 1e-10
                   ) -> dict:
     "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit."
     p, options = get_problem(problem), dict(options or {})
@@ -55,7 +56,7 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='ka
     s_init = get_grid(init, n, p.schedule)
     smax, smin = float(s_init[0]), float(s_init[-1])
     x = p.noise(n_calib, CALIB_SEED)
-    ref = reference_flow(p.denoiser, x, smax, smin)
+    ref = reference(p, x, smax, smin, CALIB_SEED) if reference else reference_flow(p.denoiser, x, smax, smin)
     f = lambda th: grid_loss(p, solver, x, ref, theta_to_sigmas(th, smax, smin), **options)
     t0, l0 = time.perf_counter(), f(sigmas_to_theta(s_init))
     res = minimize(f, sigmas_to_theta(s_init), method='Powell', options=dict(maxfev=maxfev, xtol=1e-3, ftol=1e-4))
@@ -80,12 +81,12 @@ def grid_cache_path(cache_dir, problem, solver, nfe, options=None) -> Path:
     return Path(cache_dir) / f"{problem}__{solver}__nfe{int(nfe)}__{config_hash(dict(options=o))}.csv"
 
 def optimized_grid(problem:str, solver:str, nfe:int, cache_dir='results/grids', options:dict|None=None,
-                   n_calib:int=64, maxfev:int=3000) -> torch.Tensor:
+                   n_calib:int=64, maxfev:int=3000, reference=None) -> torch.Tensor:
     "The fitted grid for (problem, solver, nfe, options), from the cache or fitted now and cached."
     from diffsolv.study import resolve_dir, atomic_write_csv
     path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options)
     if path.exists(): return torch.tensor(pd.read_csv(path).sigma.values, dtype=torch.float64)
-    fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options)
+    fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options, reference=reference)
     meta = {k: v for k, v in fit.items() if k != 'sigmas'}
     atomic_write_csv(pd.DataFrame(dict(i=range(len(fit['sigmas'])), sigma=fit['sigmas'].numpy(), **meta)), path)
     return fit['sigmas']

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/10_study.ipynb #a9a25ce0
 from __future__ import annotations
-import hashlib, json, math, os, platform, tempfile, time, traceback
+import fcntl, functools, hashlib, json, math, os, platform, tempfile, time, traceback
 from pathlib import Path
 import itertools
 import numpy as np
@@ -19,9 +19,10 @@ from .testbeds import PROBLEMS, get_problem, reference_flow, sliced_wasserstein,
 from .gridopt import optimized_grid, per_sample_rms
 
 # %% auto #0
-__all__ = ['REFERENCE_TOL', 'NOISE_SEED_OFFSET', 'BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'atomic_write_csv', 'config_hash',
-           'versions', 'reference_solution', 'distribution_metrics', 'ensure_solver', 'check_config', 'mean_ci',
-           'bench_run', 'result_path', 'expand_blocks', 'load_grid', 'run_sweep', 'sweep_main', 'collect']
+__all__ = ['REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_COLUMNS', 'repo_root', 'resolve_dir',
+           'atomic_write_csv', 'config_hash', 'versions', 'reference_solution', 'distribution_metrics', 'ensure_solver',
+           'check_config', 'mean_ci', 'bench_run', 'result_path', 'expand_blocks', 'load_grid', 'failed_row',
+           'run_configs', 'make_chunks', 'run_sweep', 'sweep_main', 'collect']
 
 # %% ../notebooks/10_study.ipynb #a79efc18
 def repo_root() -> Path:
@@ -64,18 +65,37 @@ def _mnist_unet():
 
 PROBLEMS.setdefault('mnist_unet', _mnist_unet)
 REFERENCE_TOL = {'mnist_unet': 1e-5}   # problems not listed use 1e-10 (closed-form denoisers, float64)
+ERROR_SAMPLES = {'mnist_unet': 32}     # the error against the reference uses at most this many samples of a run
+FIT_BUDGET = {'mnist_unet': dict(n_calib=16, maxfev=120)}   # grid fits on a network: fewer noises and evaluations
+
+_REF_MEMO = {}
 
 def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torch.Tensor:
     "The reference endpoint for problem p from x; network problems are cached under .cache/refs/."
     tol = REFERENCE_TOL.get(p.name, 1e-10)
-    if p.name not in REFERENCE_TOL: return reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol)
-    key = config_hash(dict(problem=p.name, seed=seed, n=len(x), hi=sigma_from, lo=sigma_to, tol=tol, model=getattr(p, 'checkpoint_id', '')))
+    if p.name not in REFERENCE_TOL:   # closed-form denoisers: recomputed per process, memoised within it (runs of a chunk share it)
+        k = (p.name, seed, len(x), sigma_from, sigma_to, tol)
+        if k not in _REF_MEMO or not torch.equal(_REF_MEMO[k][0], x):
+            if len(_REF_MEMO) >= 16: _REF_MEMO.pop(next(iter(_REF_MEMO)))
+            _REF_MEMO[k] = (x.clone(), reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol))
+        return _REF_MEMO[k][1].clone()
+    # end points to 12 digits: grids built by different formulas agree on them only to rounding (157.40728081040749 vs ...763)
+    key = config_hash(dict(problem=p.name, seed=seed, n=len(x), hi=f"{sigma_from:.12g}", lo=f"{sigma_to:.12g}", tol=tol, model=getattr(p, 'checkpoint_id', '')))
     path = repo_root() / '.cache' / 'refs' / f"{p.name}__{key}.pt"
-    if path.exists(): return torch.load(path, weights_only=True)
-    ref = reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.tmp'); torch.save(ref, tmp); os.replace(tmp, path)
+    with open(path.with_suffix('.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # another process computing this reference finishes first; then it is read
+        if path.exists(): return torch.load(path, weights_only=True)
+        ref = reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol)
+        tmp = path.with_suffix('.tmp'); torch.save(ref, tmp); os.replace(tmp, path)
     return ref
+
+@functools.lru_cache(maxsize=1)
+def _mnist_distances():
+    "One MnistDistances against the MNIST test set per process: the 10,000 real features are computed once."
+    from diffsolv.classifier import MnistDistances
+    from diffsolv.data import mnist_tensors
+    return MnistDistances(mnist_tensors(train=False)[0])
 
 def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict:
     "Testbeds: swd and nll against the exact noised data; MNIST model: fd_mnist and kid_mnist against the test set."
@@ -84,14 +104,9 @@ def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict
         ref = p.data.sample(len(out), g)
         ref = ref + sigma_end * torch.randn(ref.shape, generator=g, dtype=ref.dtype)
         return dict(swd=sliced_wasserstein(out, ref), nll=mean_nll(p.data, out, sigma_end))
-    if not p.name.startswith('mnist'): return {}
-    from diffsolv.classifier import fd_mnist, kid_mnist, load_classifier
-    from diffsolv.data import mnist_tensors, from_model_space
-    real = mnist_tensors(train=False)[0]
-    fake = from_model_space(out.float())
-    clf = load_classifier()
-    kid, kid_std = kid_mnist(real, fake, clf, subset_size=min(len(fake), 1000))
-    return dict(fd_mnist=fd_mnist(real, fake, clf), kid_mnist=kid, kid_mnist_std=kid_std)
+    if not p.name.startswith('mnist') or len(out) < 2: return {}
+    from diffsolv.data import from_model_space
+    return _mnist_distances()(from_model_space(out.float()))
 
 # %% ../notebooks/10_study.ipynb #45683547
 NOISE_SEED_OFFSET = 2 ** 40
@@ -133,17 +148,18 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     if final_zero and steps > 1: steps -= 1   # the step to sigma=0 costs one of the NFE
     if grid == 'optimized':
         if final_zero: raise ValueError("the optimized grid ends at sigma_min; final_zero is not available with it")
-        sig = optimized_grid(problem, solver, nfe, options=options)   # fitted on calibration seeds, cached in results/grids
+        sig = optimized_grid(problem, solver, nfe, options=options, reference=reference_solution, **FIT_BUDGET.get(problem, {}))  # fitted on calibration seeds, cached in results/grids
     else: sig = get_grid(grid, steps, p.schedule)
     x = p.noise(n_samples, seed)
+    n_err = min(n_samples, ERROR_SAMPLES.get(problem, n_samples))   # the reference is solved for the first n_err samples
     t0 = time.perf_counter()
-    ref = reference_solution(p, x, float(sig[0]), float(sig[-1]), seed)
+    ref = reference_solution(p, x[:n_err], float(sig[0]), float(sig[-1]), seed)
     t_ref = time.perf_counter() - t0
-    row = dict(cfg, steps=steps, sigma_max=float(sig[0]), sigma_min=float(sig[-1]), ref_wall_s=t_ref, diverged=False, error='')
+    row = dict(cfg, steps=steps, sigma_max=float(sig[0]), sigma_min=float(sig[-1]), ref_wall_s=t_ref, err_n=n_err, diverged=False, error='')
     gen = PerSampleGenerators(range(NOISE_SEED_OFFSET + seed, NOISE_SEED_OFFSET + seed + n_samples)) if get_solver(solver).stochastic else None
     try:
         out, info = sample(p.denoiser, x, append_zero(sig) if final_zero else sig, solver, return_info=True, generator=gen, **options)
-        e = per_sample_rms(out, ref)
+        e = per_sample_rms(out[:n_err], ref)
         m, lo, hi = mean_ci(e)
         row.update(nfe=info['nfe'], wall_s=info['wall_s'], wall_per_nfe=info['wall_s'] / info['nfe'],
                    err_mean=m, err_mean_lo=lo, err_mean_hi=hi, err_median=e.median().item(), err_max=e.max().item(),
@@ -164,12 +180,19 @@ def result_path(results_dir, problem, solver, grid, nfe, n_samples=256, seed=0, 
     safe = solver.replace(':', '-').replace('+', 'p')
     return Path(results_dir) / f"{problem}__{safe}__{grid}__nfe{int(nfe)}__{h}.csv"
 
-def expand_blocks(blocks:list) -> pd.DataFrame:
-    "Rows of the cross product of each block (a dict whose list values are expanded), all blocks concatenated."
+def expand_blocks(blocks:list, base:Path|None=None, _seen=()) -> pd.DataFrame:
+    "Rows of the cross product of each block (a dict whose list values are expanded), all blocks concatenated; `{include: FILE}` inserts FILE's blocks."
     if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
         raise ValueError("a YAML grid must be a list of blocks (mappings of column -> value or list of values)")
     rows = []
     for b in blocks:
+        if 'include' in b:
+            if set(b) != {'include'}: raise ValueError(f"an include block holds only `include: FILE`, got keys {sorted(b)}")
+            f = (Path(base or '.') / str(b['include'])).resolve()
+            if f in _seen: raise ValueError(f"{f.name} includes itself")
+            if not f.exists(): raise FileNotFoundError(f"included grid {f} does not exist")
+            rows += expand_blocks(yaml.safe_load(f.read_text()), f.parent, (*_seen, f)).to_dict('records')
+            continue
         keys, vals = list(b), [v if isinstance(v, list) else [v] for v in b.values()]
         cell = lambda v: json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v)
         rows += [{k: cell(v) for k, v in zip(keys, combo)} for combo in itertools.product(*vals)]
@@ -179,7 +202,7 @@ def load_grid(path) -> pd.DataFrame:
     "Read a sweep grid (CSV rows or YAML blocks; columns BENCH_COLUMNS, optional ones defaulted) and check every row."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no grid file {path}")
-    if path.suffix in ('.yml', '.yaml'): g = expand_blocks(yaml.safe_load(path.read_text())).fillna('')
+    if path.suffix in ('.yml', '.yaml'): g = expand_blocks(yaml.safe_load(path.read_text()), path.parent, (path.resolve(),)).fillna('')
     elif path.suffix == '.csv': g = pd.read_csv(path, dtype=str).fillna('')
     else: raise ValueError(f"grid file must be .csv, .yml or .yaml, got {path.name}")
     missing = [c for c in ('problem', 'solver', 'grid', 'nfe') if c not in g]
@@ -198,37 +221,74 @@ def load_grid(path) -> pd.DataFrame:
     return g[BENCH_COLUMNS].drop_duplicates(ignore_index=True)
 
 # %% ../notebooks/10_study.ipynb #3550360a
-def _run_one(nb, out_nb, params, cwd):
+def failed_row(cfg:dict, exc:BaseException) -> dict:
+    "The row recorded for a configuration that could not run."
+    return dict(cfg, status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}")
+
+def run_configs(configs:list, results_dir='results/bench') -> list:
+    "Run bench_run for each configuration dict (BENCH_COLUMNS) and write its result file; failures become failed rows."
+    res, paths = resolve_dir(results_dir, 'results/bench'), []
+    for c in configs:
+        c = {k: c[k] for k in BENCH_COLUMNS}
+        out = result_path(res, **c)
+        try:
+            opts = json.loads(c['options']) if isinstance(c['options'], str) else dict(c['options'])
+            row = bench_run(c['problem'], c['solver'], int(c['nfe']), c['grid'], int(c['n_samples']), int(c['seed']),
+                            final_zero=bool(c['final_zero']), options=opts)
+        except Exception as exc: row = failed_row(c, exc)
+        atomic_write_csv(pd.DataFrame([row]), out); paths.append(out)
+    return paths
+
+def make_chunks(configs:list, chunk:int=10,
+                defer=() # problems whose reference is computed once and cached (network problems)
+                ) -> list:
+    "Chunks of at most `chunk` configurations with one (problem, seed) each: every group's first chunk, then the rest alternating, deferred problems last."
+    groups = {}
+    for c in configs: groups.setdefault((c['problem'], int(c['seed'])), []).append(c)
+    per_group = {k: [g[i:i + chunk] for i in range(0, len(g), chunk)] for k, g in groups.items()}
+    rr = lambda lists: [ch for rnd in itertools.zip_longest(*lists) for ch in rnd if ch]
+    firsts = [v[0] for k, v in sorted(per_group.items(), key=lambda kv: kv[0][0] not in defer)]   # expensive references start first
+    return (firsts + rr([v[1:] for k, v in per_group.items() if k[0] not in defer])
+            + rr([v[1:] for k, v in per_group.items() if k[0] in defer]))
+
+def _run_chunk(nb, out_nb, configs, results_dir, threads, cwd):
     import papermill as pm
-    pm.execute_notebook(str(nb), str(out_nb), parameters=params, progress_bar=False, cwd=str(cwd), kernel_name='python3')
+    pm.execute_notebook(str(nb), str(out_nb), parameters=dict(configs=json.dumps(configs, default=str), results_dir=str(results_dir), threads=threads),
+                        progress_bar=False, cwd=str(cwd), kernel_name='python3')
 
 def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs', workers:int=2, threads:int=1,
-              force:bool=False # re-run configurations that already have a result (e.g. after changing a solver)
+              force:bool=False, # re-run configurations that already have a result (e.g. after changing a solver)
+              chunk:int=10 # configurations per papermill execution
               ) -> pd.DataFrame:
-    "Run bench.ipynb through papermill for every configuration in grid_csv that has no result yet."
+    "Run bench.ipynb through papermill, in chunks, for every configuration in grid_csv that has no result yet."
     from concurrent.futures import ThreadPoolExecutor, as_completed
     from tqdm.auto import tqdm
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1: raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
     g, res, exe = load_grid(grid_csv), resolve_dir(results_dir, 'results/bench'), resolve_dir(executed_dir, '_study/runs')
     nb = repo_root() / 'notebooks' / 'bench.ipynb'
     todo = []
     for r in g.to_dict('records'):
         out = result_path(res, **r)
         if not force and out.exists() and (pd.read_csv(out).status == 'ok').all(): continue
-        todo.append((r, out))
-    print(f"sweep: {len(g)} configurations, {len(g) - len(todo)} already done, {len(todo)} to run")
-    def job(r, out):
-        params = dict(r, results_dir=str(res), threads=threads)
-        try: _run_one(nb, exe / (out.stem + '.ipynb'), params, nb.parent)
-        except Exception as exc:
-            atomic_write_csv(pd.DataFrame([dict(r, status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}")]), out)
-        return out
+        todo.append(dict(r, final_zero=bool(r['final_zero'])))
+    chunks = make_chunks(todo, chunk, defer=set(REFERENCE_TOL))
+    print(f"sweep: {len(g)} configurations, {len(g) - len(todo)} already done, {len(todo)} to run in {len(chunks)} papermill executions")
+    def job(ch):
+        paths = [result_path(res, **c) for c in ch]
+        name = f"{ch[0]['problem']}__seed{ch[0]['seed']}__{config_hash(dict(files=[q.name for q in paths]))}.ipynb"
+        try: _run_chunk(nb, exe / name, ch, res, threads, nb.parent)
+        except Exception as exc:   # the kernel died or the notebook failed outside run_configs: record what did not finish
+            for c, q in zip(ch, paths):
+                if not q.exists() or (force and q.stat().st_mtime < t_start): atomic_write_csv(pd.DataFrame([failed_row(c, exc)]), q)
+        return len(ch)
     exe.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(workers) as ex:
-        for f in tqdm(as_completed([ex.submit(job, r, o) for r, o in todo]), total=len(todo), desc='bench runs'): f.result()
+    t_start = time.time()
+    with ThreadPoolExecutor(workers) as ex, tqdm(total=len(todo), desc='bench runs') as bar:
+        for f in as_completed([ex.submit(job, ch) for ch in chunks]): bar.update(f.result())
     return collect(res)
 
 def sweep_main(argv=None):
-    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--force]."
+    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force]."
     import argparse
     ap = argparse.ArgumentParser(prog='diffsolv-sweep', description='Run bench.ipynb (papermill) over a grid of configurations; finished ones are skipped.')
     ap.add_argument('grid', help='grid file under study/ (.yml blocks or .csv rows)')
@@ -237,9 +297,10 @@ def sweep_main(argv=None):
     ap.add_argument('--workers', type=int, default=2, help='runs in parallel (default 2: one per core)')
     ap.add_argument('--threads', type=int, default=1, help='torch threads per run')
     ap.add_argument('--force', action='store_true', help='re-run configurations that already have a result')
+    ap.add_argument('--chunk', type=int, default=10, help='configurations per papermill execution (default 10)')
     a = ap.parse_args(argv)
-    if a.workers < 1 or a.threads < 1: ap.error('--workers and --threads must be >= 1')
-    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force)
+    if a.workers < 1 or a.threads < 1 or a.chunk < 1: ap.error('--workers, --threads and --chunk must be >= 1')
+    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk)
     except (ValueError, FileNotFoundError) as e: ap.exit(2, f"diffsolv-sweep: error: {e}\n")
     bad = int((df.status != 'ok').sum()) if len(df) else 0
     print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}" + (f"; {bad} failed (see their rows)" if bad else ''))

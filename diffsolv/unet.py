@@ -185,4 +185,7 @@ def mnist_unet_problem(checkpoint=None, # model file; default `default_checkpoin
     if not path.is_file(): raise FileNotFoundError(f"no MNIST model at {path}: run `make train` (or `diffsolv-train`) or pass checkpoint=PATH")
     model, sched, meta = load_model(path, device)
     name = 'mnist_unet' + ('' if label is None else f'_y{label}_w{guidance:g}' if isinstance(label, int) else f'_cond_w{guidance:g}')
-    return Problem(name, EpsDenoiser(model, sched, labels=label, guidance=guidance), (1, 28, 28), sched)
+    prob = Problem(name, EpsDenoiser(model, sched, labels=label, guidance=guidance), (1, 28, 28), sched)
+    import hashlib
+    prob.checkpoint_id = hashlib.sha1(path.read_bytes()).hexdigest()[:12]   # cached references are keyed by the weights
+    return prob
