@@ -20,9 +20,9 @@ from .gridopt import optimized_grid, per_sample_rms
 
 # %% auto #0
 __all__ = ['REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_COLUMNS', 'repo_root', 'resolve_dir',
-           'atomic_write_csv', 'config_hash', 'versions', 'reference_solution', 'distribution_metrics', 'ensure_solver',
-           'check_config', 'mean_ci', 'bench_run', 'result_path', 'expand_blocks', 'load_grid', 'failed_row',
-           'run_configs', 'make_chunks', 'run_sweep', 'sweep_main', 'collect']
+           'atomic_write_csv', 'config_hash', 'versions', 'reference_solution', 'distribution_metrics', 'load_plugins',
+           'ensure_solver', 'check_config', 'mean_ci', 'bench_run', 'result_path', 'expand_blocks', 'load_grid',
+           'failed_row', 'run_configs', 'make_chunks', 'run_sweep', 'sweep_main', 'collect']
 
 # %% ../notebooks/10_study.ipynb #a79efc18
 def repo_root() -> Path:
@@ -71,7 +71,7 @@ FIT_BUDGET = {'mnist_unet': dict(n_calib=16, maxfev=120)}   # grid fits on a net
 _REF_MEMO = {}
 
 def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torch.Tensor:
-    "The reference endpoint for problem p from x; network problems are cached under .cache/refs/."
+    "The reference endpoint for problem p from x; network problems are cached under results/refs/."
     tol = REFERENCE_TOL.get(p.name, 1e-10)
     if p.name not in REFERENCE_TOL:   # closed-form denoisers: recomputed per process, memoised within it (runs of a chunk share it)
         k = (p.name, seed, len(x), sigma_from, sigma_to, tol)
@@ -81,7 +81,7 @@ def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torc
         return _REF_MEMO[k][1].clone()
     # end points to 12 digits: grids built by different formulas agree on them only to rounding (157.40728081040749 vs ...763)
     key = config_hash(dict(problem=p.name, seed=seed, n=len(x), hi=f"{sigma_from:.12g}", lo=f"{sigma_to:.12g}", tol=tol, model=getattr(p, 'checkpoint_id', '')))
-    path = repo_root() / '.cache' / 'refs' / f"{p.name}__{key}.pt"
+    path = repo_root() / 'results' / 'refs' / f"{p.name}__{key}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix('.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)   # another process computing this reference finishes first; then it is read
@@ -107,6 +107,18 @@ def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict
     if not p.name.startswith('mnist') or len(out) < 2: return {}
     from diffsolv.data import from_model_space
     return _mnist_distances()(from_model_space(out.float()))
+
+# %% ../notebooks/10_study.ipynb #935509fa
+def load_plugins(names:str|None=None) -> list:
+    "Import the modules named in `names` (default: $DIFFSOLV_PLUGINS, comma-separated) so that they can register problems."
+    import importlib
+    mods = [m.strip() for m in (os.environ.get('DIFFSOLV_PLUGINS', '') if names is None else names).split(',') if m.strip()]
+    for m in mods:
+        try: importlib.import_module(m)
+        except ImportError as e: raise ImportError(f"DIFFSOLV_PLUGINS names {m!r}, which does not import: {e}") from e
+    return mods
+
+load_plugins()
 
 # %% ../notebooks/10_study.ipynb #45683547
 NOISE_SEED_OFFSET = 2 ** 40
@@ -242,10 +254,11 @@ def run_configs(configs:list, results_dir='results/bench') -> list:
 def make_chunks(configs:list, chunk:int=10,
                 defer=() # problems whose reference is computed once and cached (network problems)
                 ) -> list:
-    "Chunks of at most `chunk` configurations with one (problem, seed) each: every group's first chunk, then the rest alternating, deferred problems last."
+    "Chunks of at most `chunk` configurations (half that for deferred problems) with one (problem, seed) each: every group's first chunk, then the rest alternating, deferred problems last."
     groups = {}
     for c in configs: groups.setdefault((c['problem'], int(c['seed'])), []).append(c)
-    per_group = {k: [g[i:i + chunk] for i in range(0, len(g), chunk)] for k, g in groups.items()}
+    size = lambda k: max(1, chunk // 2) if k[0] in defer else chunk   # network runs are long: smaller chunks balance the workers
+    per_group = {k: [g[i:i + size(k)] for i in range(0, len(g), size(k))] for k, g in groups.items()}
     rr = lambda lists: [ch for rnd in itertools.zip_longest(*lists) for ch in rnd if ch]
     firsts = [v[0] for k, v in sorted(per_group.items(), key=lambda kv: kv[0][0] not in defer)]   # expensive references start first
     return (firsts + rr([v[1:] for k, v in per_group.items() if k[0] not in defer])
