@@ -11,7 +11,7 @@ from .solvers import register, get_time_var, rk_stages, TABLEAUX
 
 # %% auto #0
 __all__ = ['IPNDM_COEFFS', 'interp_weights', 'warmup_step', 'adams_walk', 'make_adams_sampler', 'sample_ipndm',
-           'make_exp_adams_sampler', 'sample_dpmpp_2m']
+           'make_exp_adams_sampler', 'sample_dpmpp_2m', 'sample_unipc']
 
 # %% ../notebooks/02a_multistep.ipynb #c96a1537
 def interp_weights(nodes, a:float, b:float, kernel=None, n_quad:int=8) -> np.ndarray:
@@ -119,5 +119,50 @@ def sample_dpmpp_2m(denoiser, x, sigmas, *, callback=None, generator=None):
             dd = d if d_prev is None else (1 + q) * d - q * d_prev
             x = (sn / s) * x + (1 - sn / s) * dd
             d_prev, h_prev = d, h
+        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
+    return x
+
+# %% ../notebooks/02a_multistep.ipynb #60e9bb34
+def _unipc_step(x, ms:list, lams:list, lam_t:float, p:int, variant:str, m_t=None):
+    "One UniP-p step from x (m_t None) or its UniC-p correction (m_t = the denoiser output at the step's end)."
+    m0, lam0 = ms[-1], lams[-1]
+    h = lam_t - lam0
+    hh = -h
+    rks = [(lams[-(k + 1)] - lam0) / h for k in range(1, p)] + [1.]
+    D = [(ms[-(k + 1)] - m0) / rks[k - 1] for k in range(1, p)]
+    h_phi_1 = math.expm1(hh)
+    B_h = math.expm1(hh) if variant == 'bh2' else hh
+    R, b, h_phi_k, fact = [], [], h_phi_1 / hh - 1, 1
+    for i in range(1, p + 1):
+        R.append([rk ** (i - 1) for rk in rks]); b.append(h_phi_k * fact / B_h)
+        fact *= i + 1; h_phi_k = h_phi_k / hh - 1 / fact
+    xt = math.exp(hh) * x - h_phi_1 * m0
+    if m_t is None:   # predictor
+        if not D: return xt
+        rho = [0.5] if p == 2 else torch.linalg.solve(torch.tensor(R, dtype=torch.float64)[:-1, :-1], torch.tensor(b, dtype=torch.float64)[:-1]).tolist()
+        return xt - B_h * sum(r * d for r, d in zip(rho, D))
+    rho = [0.5] if p == 1 else torch.linalg.solve(torch.tensor(R, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)).tolist()
+    return xt - B_h * (sum((r * d for r, d in zip(rho[:-1], D)), torch.zeros_like(x)) + rho[-1] * (m_t - m0))
+
+@register('unipc')
+def sample_unipc(denoiser, x, sigmas, *, callback=None, generator=None,
+                 order:int=2, # order of the predictor (the corrector adds one)
+                 variant:str='bh2', # B(h): 'bh2' = 1 - exp(-h), 'bh1' = h
+                 corrector:bool=True, lower_order_final:bool=True):
+    "UniPC (Zhao et al. 2023): UniP-p predictor and UniC corrector, data prediction in lambda = -log(sigma); 1 NFE per step."
+    if order not in (1, 2, 3, 4): raise ValueError(f"order must be 1, 2, 3 or 4, got {order!r}")
+    if variant not in ('bh1', 'bh2'): raise ValueError(f"variant must be 'bh1' or 'bh2', got {variant!r}")
+    ms, lams, base, n = [], [], None, len(sigmas) - 1
+    for i in range(n):
+        s, sn = float(sigmas[i]), float(sigmas[i + 1])
+        d = denoiser(x, s)
+        if corrector and base is not None: x = _unipc_step(base[0], ms, lams, -math.log(s), base[1], variant, m_t=d)
+        ms, lams = (ms + [d])[-order:], (lams + [-math.log(s)])[-order:]
+        if sn == 0: x = d
+        else:
+            p = min(order, n - i) if lower_order_final else order
+            p = min(p, len(ms))   # warm-up: no more past outputs than there are
+            base = (x, p)
+            x = _unipc_step(x, ms, lams, -math.log(sn), p, variant)
         if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
     return x

@@ -64,6 +64,16 @@ def test_diffusers_equivalence_on_grid(peers, ring, ours, theirs, tol):
         (a, ia), (b, ib) = sample(p.denoiser, x, sig, ours, return_info=True), sample(p.denoiser, x, sig, theirs, return_info=True)
         assert ia['nfe'] == ib['nfe'] and (a - b).abs().max() < tol
 
+@needs_d
+@pytest.mark.parametrize('order', [1, 2, 3])
+def test_unipc_equals_diffusers(peers, order):
+    "diffsolv's own UniPC (predictor + corrector, bh2, lower order on the last step) is diffusers' UniPCMultistepScheduler."
+    p = get_problem('gmm64'); x = p.noise(8, seed=1)
+    for sig in (get_grid('karras', 10, p.schedule), get_grid('logsnr', 6, p.schedule)):
+        (a, ia) = sample(p.denoiser, x, sig, 'unipc', order=order, return_info=True)
+        (b, ib) = sample(p.denoiser, x, sig, 'd:unipc', config=dict(solver_order=order), return_info=True)
+        assert ia['nfe'] == ib['nfe'] == len(sig) - 1 and (a - b).abs().max() < 1e-12
+
 @needs_k
 @needs_d
 def test_bench_runs_peer_rows(peers):
