@@ -129,30 +129,39 @@ def _as_images(x):
     if x.ndim != 4 or x.shape[1:] != (1, 28, 28): raise ValueError(f"expected images of shape (N, 1, 28, 28), got {tuple(x.shape)}")
     return x
 
+class _Given(nn.Module):
+    "An identity 'feature extractor': the metrics receive features computed once by MnistFeatures."
+    def __init__(self, n:int): super().__init__(); self.num_features = n
+    def forward(self, f): return f
+
 class MnistDistances:
     "Frechet distance and KID between a fixed real set and generated images in the classifier's features; the real features are computed once."
-    def __init__(self, real, classifier=None, kid_subsets:int=50, batch_size:int=500):
-        feat = MnistFeatures(classifier or load_classifier())
-        # reset_real_features=False: reset() forgets the generated images only, so one object serves many runs
-        self.fd = FrechetInceptionDistance(feature=feat, normalize=True, reset_real_features=False)
-        self.kid = KernelInceptionDistance(feature=feat, subsets=kid_subsets, subset_size=2, normalize=True, reset_real_features=False)
-        self.batch_size, self.n_real = batch_size, len(real)
-        self._update(real, True, ('fd', 'kid'))
+    def __init__(self, real, classifier=None, kid_subsets:int=50, batch_size:int=500,
+                 real_features=None # the real set's features (N, 128), when already computed (see `features`)
+                 ):
+        self.extract, self.batch_size = MnistFeatures(classifier or load_classifier()), batch_size
+        fr = self.features(real) if real_features is None else torch.as_tensor(real_features)
+        # torchmetrics computes the statistics; features go in through an identity module, so the classifier runs once
+        # per image. reset_real_features=False: reset() forgets the generated images only.
+        self.fd = FrechetInceptionDistance(feature=_Given(fr.shape[1]), reset_real_features=False)
+        self.kid = KernelInceptionDistance(feature=_Given(fr.shape[1]), subsets=kid_subsets, subset_size=2, reset_real_features=False)
+        self.n_real, self.real_features = len(fr), fr
+        self.fd.update(fr, real=True); self.kid.update(fr, real=True)
 
-    def _update(self, x, real:bool, which):
+    def features(self, x) -> torch.Tensor:
+        "Classifier features of images x (uint8 or [0, 1] floats, (N, 1, 28, 28))."
         x = _as_images(x)
-        for i in range(0, len(x), self.batch_size):
-            if 'fd' in which: self.fd.update(x[i:i + self.batch_size], real=real)
-            if 'kid' in which: self.kid.update(x[i:i + self.batch_size], real=real)
+        return torch.cat([self.extract(x[i:i + self.batch_size]) for i in range(0, len(x), self.batch_size)])
 
     def __call__(self, fake, which=('fd', 'kid'), kid_subset_size:int=None, seed:int=0) -> dict:
         "fd_mnist, kid_mnist and kid_mnist_std of `fake` (those named in `which`)."
         if len(fake) < 2: raise ValueError(f"need at least 2 generated images, got {len(fake)}")
-        out = {}
+        ff, out = self.features(fake), {}
         self.fd.reset(); self.kid.reset()
-        self._update(fake, False, which)
-        if 'fd' in which: out['fd_mnist'] = self.fd.compute().item()
+        if 'fd' in which:
+            self.fd.update(ff, real=False); out['fd_mnist'] = self.fd.compute().item()
         if 'kid' in which:
+            self.kid.update(ff, real=False)
             self.kid.subset_size = kid_subset_size or min(self.n_real, len(fake), 1000)
             with torch.random.fork_rng():
                 torch.manual_seed(seed); mean, std = self.kid.compute()

@@ -15,8 +15,8 @@ from .solvers import sample, steps_for_nfe, get_solver, DivergenceError
 from .testbeds import get_problem, reference_flow
 
 # %% auto #0
-__all__ = ['CALIB_SEED', 'theta_to_sigmas', 'sigmas_to_theta', 'per_sample_rms', 'grid_loss', 'optimize_grid', 'evaluate_grid',
-           'grid_cache_path', 'optimized_grid']
+__all__ = ['CALIB_SEED', 'SAME_ALGORITHM', 'theta_to_sigmas', 'sigmas_to_theta', 'per_sample_rms', 'grid_loss', 'optimize_grid',
+           'evaluate_grid', 'grid_cache_path', 'optimized_grid']
 
 # %% ../notebooks/03_gridopt.ipynb #c764edf3
 CALIB_SEED = 1_000_000
@@ -80,10 +80,15 @@ def grid_cache_path(cache_dir, problem, solver, nfe, options=None) -> Path:
     o = json.dumps(options or {}, sort_keys=True)
     return Path(cache_dir) / f"{problem}__{solver}__nfe{int(nfe)}__{config_hash(dict(options=o))}.csv"
 
+# Peers that compute the same thing as a diffsolv solver (equal to 1e-12 in tests/test_peers.py): fitting a grid
+# for them would repeat the same fit, so they share it.
+SAME_ALGORITHM = {'k:euler': 'euler', 'k:heun': 'heun', 'k:dpmpp_2m': 'dpmpp_2m', 'd:ddim': 'ddim', 'd:heun': 'heun', 'd:unipc': 'unipc'}
+
 def optimized_grid(problem:str, solver:str, nfe:int, cache_dir='results/grids', options:dict|None=None,
                    n_calib:int=64, maxfev:int=3000, reference=None) -> torch.Tensor:
     "The fitted grid for (problem, solver, nfe, options), from the cache or fitted now and cached."
     from diffsolv.study import resolve_dir, atomic_write_csv
+    if not options: solver = SAME_ALGORITHM.get(solver, solver)   # a peer that is the same algorithm shares its fit
     path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options)
     if path.exists(): return torch.tensor(pd.read_csv(path).sigma.values, dtype=torch.float64)
     fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options, reference=reference)

@@ -92,10 +92,16 @@ def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torc
 
 @functools.lru_cache(maxsize=1)
 def _mnist_distances():
-    "One MnistDistances against the MNIST test set per process: the 10,000 real features are computed once."
-    from diffsolv.classifier import MnistDistances
+    "One MnistDistances against the MNIST test set per process; the 10,000 real features are computed once and cached in .cache/features."
+    from diffsolv.classifier import MnistDistances, default_classifier
     from diffsolv.data import mnist_tensors
-    return MnistDistances(mnist_tensors(train=False)[0])
+    key = hashlib.sha1(default_classifier().read_bytes()).hexdigest()[:12]
+    path = repo_root() / '.cache' / 'features' / f"mnist_test__{key}.pt"   # the test set's features, per classifier file
+    if path.exists(): return MnistDistances(None, real_features=torch.load(path, weights_only=True))
+    md = MnistDistances(mnist_tensors(train=False)[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f'.{os.getpid()}.tmp'); torch.save(md.real_features, tmp); os.replace(tmp, path)
+    return md
 
 def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict:
     "Testbeds: swd and nll against the exact noised data; MNIST model: fd_mnist and kid_mnist against the test set."
@@ -254,11 +260,10 @@ def run_configs(configs:list, results_dir='results/bench') -> list:
 def make_chunks(configs:list, chunk:int=10,
                 defer=() # problems whose reference is computed once and cached (network problems)
                 ) -> list:
-    "Chunks of at most `chunk` configurations (half that for deferred problems) with one (problem, seed) each: every group's first chunk, then the rest alternating, deferred problems last."
+    "Chunks of at most `chunk` configurations with one (problem, seed) each: every group's first chunk, then the rest alternating, deferred problems last."
     groups = {}
     for c in configs: groups.setdefault((c['problem'], int(c['seed'])), []).append(c)
-    size = lambda k: max(1, chunk // 2) if k[0] in defer else chunk   # network runs are long: smaller chunks balance the workers
-    per_group = {k: [g[i:i + size(k)] for i in range(0, len(g), size(k))] for k, g in groups.items()}
+    per_group = {k: [g[i:i + chunk] for i in range(0, len(g), chunk)] for k, g in groups.items()}
     rr = lambda lists: [ch for rnd in itertools.zip_longest(*lists) for ch in rnd if ch]
     firsts = [v[0] for k, v in sorted(per_group.items(), key=lambda kv: kv[0][0] not in defer)]   # expensive references start first
     return (firsts + rr([v[1:] for k, v in per_group.items() if k[0] not in defer])
