@@ -11,6 +11,7 @@ import torch
 from .solvers import sample, get_solver, steps_for_nfe, SOLVERS
 from .schedules import grid_logsnr, get_grid, GRIDS
 from .testbeds import get_problem, gaussian_flow, reference_flow
+from .gridopt import per_sample_rms
 
 # %% auto #0
 __all__ = ['ODE_SOLVERS', 'fit_order', 'order_study', 'error_at_nfe', 'solver_overhead']
@@ -41,7 +42,7 @@ def error_at_nfe(problem, solver:str, nfe:int, grid:str, x, ref, **options) -> f
     sig = get_grid(grid, steps_for_nfe(solver, nfe), problem.schedule)
     try: out = sample(problem.denoiser, x, sig, solver, **options)
     except FloatingPointError: return math.inf
-    return (out - ref).flatten(1).pow(2).mean(1).sqrt().mean().item()
+    return per_sample_rms(out, ref).mean().item()
 
 ODE_SOLVERS = ['euler', 'midpoint', 'heun', 'ralston', 'rk3', 'rk4', 'rk38', 'ab2', 'ab3', 'ab4', 'ipndm', 'dpmpp_2m', 'dpmpp_2m_exact', 'dpmpp_3m']
 

@@ -267,6 +267,7 @@ def side_by_side(problem:str='ring2d', solvers=('euler', 'k:euler', 'd:euler', '
     from diffsolv.schedules import get_grid
     from diffsolv.solvers import sample, steps_for_nfe
     from diffsolv.testbeds import get_problem, reference_flow
+    from diffsolv.gridopt import per_sample_rms
     p, rows, refs = get_problem(problem), [], {}
     x = p.noise(n_samples, seed)
     ref = reference_flow(p.denoiser, x, p.schedule.sigma_max, p.schedule.sigma_min)
@@ -274,7 +275,7 @@ def side_by_side(problem:str='ring2d', solvers=('euler', 'k:euler', 'd:euler', '
         for nfe in nfes:
             sig = get_grid(grid, steps_for_nfe(name, nfe), p.schedule)
             out, info = sample(p.denoiser, x, sig, name, return_info=True)
-            err = (out - ref).flatten(1).pow(2).mean(1).sqrt().mean().item()
+            err = per_sample_rms(out, ref).mean().item()
             peer = getattr(SOLVERS[name], 'peer', ('diffsolv', name))[0]
             rows.append(dict(problem=problem, solver=name, family=peer, nfe_requested=nfe, nfe=info['nfe'], err=err, wall_per_nfe=info['wall_s'] / info['nfe']))
     return pd.DataFrame(rows)
