@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 from .data import mnist_tensors
-from .unet import read_checkpoint
+from .unet import read_checkpoint, save_atomic, file_id
 
 # %% auto #0
 __all__ = ['CLASSIFIER_FORMAT', 'MnistClassifier', 'accuracy', 'predict', 'train_classifier', 'default_classifier',
@@ -83,8 +83,7 @@ def default_classifier() -> Path:
 
 def save_classifier(path, model:MnistClassifier, **meta):
     "Write the classifier's weights (atomically) with metadata such as its test accuracy."
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + '.tmp'); torch.save(dict(format=CLASSIFIER_FORMAT, state_dict=model.state_dict(), meta=meta), tmp); os.replace(tmp, path)
+    save_atomic(dict(format=CLASSIFIER_FORMAT, state_dict=model.state_dict(), meta=meta), path)
 
 def load_classifier(path=None) -> MnistClassifier:
     "Load a classifier file (default: the shipped one) in eval mode, with clear errors."

@@ -17,6 +17,7 @@ from .schedules import GRIDS, get_grid, append_zero
 from .solvers import SOLVERS, DivergenceError, PerSampleGenerators, get_solver, sample, steps_for_nfe
 from .testbeds import PROBLEMS, get_problem, reference_flow, sliced_wasserstein, mean_nll
 from .gridopt import optimized_grid, per_sample_rms
+from .unet import save_atomic, file_id
 
 # %% auto #0
 __all__ = ['REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_COLUMNS', 'repo_root', 'resolve_dir',
@@ -87,7 +88,7 @@ def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torc
         fcntl.flock(lock, fcntl.LOCK_EX)   # another process computing this reference finishes first; then it is read
         if path.exists(): return torch.load(path, weights_only=True)
         ref = reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol)
-        tmp = path.with_suffix('.tmp'); torch.save(ref, tmp); os.replace(tmp, path)
+        save_atomic(ref, path)
     return ref
 
 @functools.lru_cache(maxsize=1)
@@ -95,12 +96,10 @@ def _mnist_distances():
     "One MnistDistances against the MNIST test set per process; the 10,000 real features are computed once and cached in .cache/features."
     from diffsolv.classifier import MnistDistances, default_classifier
     from diffsolv.data import mnist_tensors
-    key = hashlib.sha1(default_classifier().read_bytes()).hexdigest()[:12]
-    path = repo_root() / '.cache' / 'features' / f"mnist_test__{key}.pt"   # the test set's features, per classifier file
+    path = repo_root() / '.cache' / 'features' / f"mnist_test__{file_id(default_classifier())}.pt"   # the test set's features, per classifier file
     if path.exists(): return MnistDistances(None, real_features=torch.load(path, weights_only=True))
     md = MnistDistances(mnist_tensors(train=False)[0])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f'.{os.getpid()}.tmp'); torch.save(md.real_features, tmp); os.replace(tmp, path)
+    save_atomic(md.real_features, path)
     return md
 
 def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict:

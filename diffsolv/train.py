@@ -13,7 +13,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .schedules import VPSchedule
-from .unet import UNet, save_model, read_checkpoint
+from .unet import UNet, save_model, save_atomic, read_checkpoint
 from .data import mnist_tensors, to_model_space
 
 # %% auto #0
@@ -98,7 +98,7 @@ def save_checkpoint(path, step, model, ema, opt, cfg:TrainConfig):
     "Write a resumable training checkpoint atomically."
     d = dict(format=TRAIN_FORMAT, step=step, config=model.config, schedule=cfg.schedule, T=cfg.T, train_config=asdict(cfg),
              model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state())
-    tmp = Path(str(path) + '.tmp'); torch.save(d, tmp); os.replace(tmp, path)
+    save_atomic(d, path)
 
 def load_checkpoint(path, cfg:TrainConfig) -> dict:
     "Read a training checkpoint and check that it belongs to a run configured like `cfg`."

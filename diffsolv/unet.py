@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from .schedules import VPSchedule
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'timestep_embedding', 'ResBlock', 'Attention', 'UNet', 'count_params', 'EpsDenoiser', 'save_model',
-           'read_checkpoint', 'load_model', 'default_checkpoint', 'mnist_unet_problem']
+__all__ = ['MODEL_FORMAT', 'timestep_embedding', 'ResBlock', 'Attention', 'UNet', 'count_params', 'EpsDenoiser', 'save_atomic',
+           'file_id', 'save_model', 'read_checkpoint', 'load_model', 'default_checkpoint', 'mnist_unet_problem']
 
 # %% ../notebooks/05_unet.ipynb #093d230d
 def timestep_embedding(t:torch.Tensor, # (B,) real-valued step indices
@@ -143,12 +143,20 @@ class EpsDenoiser:
 # %% ../notebooks/05_unet.ipynb #bbe1ff39
 MODEL_FORMAT = 'diffsolv-unet-v1'
 
+def save_atomic(obj, path):
+    "torch.save obj to path atomically: to a temporary file of this process in the same folder, then renamed into place."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp"); torch.save(obj, tmp); os.replace(tmp, path)
+
+def file_id(path) -> str:
+    "Short content hash of a file (sha1, 12 hex digits): what caches of results computed from the file are keyed by."
+    import hashlib
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:12]
+
 def save_model(path, model:UNet, schedule:VPSchedule, **meta):
     "Write model weights, architecture and schedule to `path` (atomically)."
-    d = dict(format=MODEL_FORMAT, config=model.config, schedule=schedule.name, T=schedule.T,
-             state_dict={k: v.detach().cpu().float() for k, v in model.state_dict().items()}, meta=meta)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + '.tmp'); torch.save(d, tmp); os.replace(tmp, path)
+    save_atomic(dict(format=MODEL_FORMAT, config=model.config, schedule=schedule.name, T=schedule.T,
+                     state_dict={k: v.detach().cpu().float() for k, v in model.state_dict().items()}, meta=meta), path)
 
 def read_checkpoint(path) -> dict:
     "torch.load a diffsolv file safely, with clear errors for missing, corrupt or foreign files."
@@ -186,6 +194,5 @@ def mnist_unet_problem(checkpoint=None, # model file; default `default_checkpoin
     model, sched, meta = load_model(path, device)
     name = 'mnist_unet' + ('' if label is None else f'_y{label}_w{guidance:g}' if isinstance(label, int) else f'_cond_w{guidance:g}')
     prob = Problem(name, EpsDenoiser(model, sched, labels=label, guidance=guidance), (1, 28, 28), sched)
-    import hashlib
-    prob.checkpoint_id = hashlib.sha1(path.read_bytes()).hexdigest()[:12]   # cached references are keyed by the weights
+    prob.checkpoint_id = file_id(path)   # cached references are keyed by the weights
     return prob
