@@ -1,0 +1,50 @@
+"""Quality of an MNIST model file, measured the way issue 10 asks (models/README.md quotes its output).
+
+    python tools/model_quality.py MODEL [--n 2000] [--nfe 50] [--solver heun] [--out results/model_quality.csv]
+
+Unconditional samples (seeds 0..n-1, `diffsolv.cli.generate`): fd_mnist against the 10,000 MNIST test images and the
+real-vs-real floor at the same N (n training images drawn with a fixed seed against the same test set), class
+balance (normalised entropy of the predicted classes) and mean confidence under the project's classifier; guided
+samples (labels cycled 0..9, w = 2, n // 4 of them): label accuracy. One CSV row per call is appended to --out.
+"""
+import argparse, csv, os, time
+from pathlib import Path
+import torch
+from diffsolv.cli import generate
+from diffsolv.classifier import judge
+from diffsolv.data import mnist_tensors
+from diffsolv.study import _mnist_distances as mnist_distances
+from diffsolv.unet import file_id, load_model
+
+def floor_fd(md, n:int, seed:int=0) -> float:
+    "fd_mnist of n random MNIST training images against the test set: what a perfect model scores at this N."
+    x = mnist_tensors(train=True)[0]
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
+    return md(x[idx], which=('fd',))['fd_mnist']
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('model'); p.add_argument('--n', type=int, default=2000); p.add_argument('--nfe', type=int, default=50)
+    p.add_argument('--solver', default='heun'); p.add_argument('--guided-n', type=int, default=None)
+    p.add_argument('--threads', type=int, default=0); p.add_argument('--out', default='results/model_quality.csv')
+    p.add_argument('--tag', default='', help='a free-form name for the row (e.g. the recipe)')
+    a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
+    meta = load_model(a.model)[2]
+    md, t0 = mnist_distances(), time.perf_counter()
+    r = generate(a.model, solver=a.solver, nfe=a.nfe, n=a.n, seed=0, batch_size=250)
+    t_gen = time.perf_counter() - t0
+    fd = md(r['images'], which=('fd',))['fd_mnist']
+    u = judge(r['images'])
+    g = generate(a.model, solver=a.solver, nfe=a.nfe, n=a.guided_n or a.n // 4, seed=10**6, label='cycle', guidance=2.0, batch_size=250)
+    acc = judge(g['images'], g['labels'])['label_accuracy']
+    row = dict(tag=a.tag, model=a.model, model_id=file_id(a.model), step=meta.get('step'), n=a.n, solver=a.solver, nfe=r['nfe'],
+               fd_mnist=round(fd, 3), fd_floor=round(floor_fd(md, a.n), 3), class_balance=round(u['class_balance'], 4),
+               confidence=round(u['confidence'], 4), guided_accuracy_w2=round(acc, 4), guided_n=len(g['images']), sample_s=round(t_gen, 1))
+    row['fd_over_floor'] = round(row['fd_mnist'] / row['fd_floor'], 2)
+    print(row)
+    out = Path(a.out); new = not out.exists(); out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, 'a', newline='') as f:
+        w = csv.DictWriter(f, list(row)); new and w.writeheader(); w.writerow(row)
+
+if __name__ == '__main__': main()
