@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 from .data import mnist_tensors
-from .unet import read_checkpoint, save_atomic, file_id
+from .unet import read_checkpoint, save_atomic, file_id, state_dict_mismatch
 
 # %% auto #0
 __all__ = ['CLASSIFIER_FORMAT', 'MnistClassifier', 'accuracy', 'predict', 'train_classifier', 'default_classifier',
@@ -93,7 +93,7 @@ def load_classifier(path=None) -> MnistClassifier:
     if d['format'] != CLASSIFIER_FORMAT: raise ValueError(f"{path} has format {d['format']!r}, expected {CLASSIFIER_FORMAT!r}")
     m = MnistClassifier()
     try: m.load_state_dict(d['state_dict'])
-    except RuntimeError as e: raise ValueError(f"{path} does not fit MnistClassifier: {str(e)[:300]}") from None
+    except RuntimeError: raise ValueError(f"{path} does not fit MnistClassifier: {state_dict_mismatch(m, d['state_dict'])}") from None
     m.meta = d.get('meta', {})
     return m.eval().requires_grad_(False)
 

@@ -14,7 +14,7 @@ from .schedules import VPSchedule
 # %% auto #0
 __all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'timestep_embedding', 'ResBlock', 'Attention', 'check_precond',
            'preconditioning', 'UNet', 'count_params', 'NetDenoiser', 'save_atomic', 'file_id', 'save_model',
-           'read_checkpoint', 'load_model', 'default_checkpoint', 'mnist_unet_problem']
+           'read_checkpoint', 'state_dict_mismatch', 'load_model', 'default_checkpoint', 'mnist_unet_problem']
 
 # %% ../notebooks/05_unet.ipynb #093d230d
 def timestep_embedding(t:torch.Tensor, # (B,) real-valued step indices
@@ -186,9 +186,17 @@ def read_checkpoint(path) -> dict:
     "torch.load a diffsolv file safely, with clear errors for missing, corrupt or foreign files."
     if not Path(path).is_file(): raise FileNotFoundError(f"checkpoint {path} does not exist")
     try: d = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"checkpoint {path} is corrupt or not a diffsolv checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
+    except Exception as e: raise ValueError(f"checkpoint {path} is corrupt or not a diffsolv checkpoint: torch.load(weights_only=True) "
+                                            f"cannot read it ({type(e).__name__}). Re-create it (see models/README.md) or pass another file.") from None
     if not isinstance(d, dict) or 'format' not in d: raise ValueError(f"checkpoint {path} is not a diffsolv checkpoint (no 'format' tag)")
     return d
+
+def state_dict_mismatch(model:nn.Module, sd:dict) -> str:
+    "What keeps the weights `sd` from loading into `model`, in one sentence (counts and the first key of each kind)."
+    own = model.state_dict()
+    kinds = [('missing', [k for k in own if k not in sd]), ('unexpected', [k for k in sd if k not in own]),
+             ('of another shape', [k for k in own if k in sd and tuple(own[k].shape) != tuple(sd[k].shape)])]
+    return ', '.join(f"{len(v)} {what} (first: {v[0]})" for what, v in kinds if v) or 'the weights do not load'
 
 def load_model(path, device='cpu'):
     "Load (model in eval mode, schedule, meta) from a model file or a training checkpoint (its EMA weights)."
@@ -197,7 +205,7 @@ def load_model(path, device='cpu'):
     model = UNet(**d['config'])
     sd = d['state_dict'] if d['format'] == MODEL_FORMAT else d['ema']
     try: model.load_state_dict(sd)
-    except RuntimeError as e: raise ValueError(f"checkpoint {path} does not match its architecture {d['config']}: {str(e)[:300]}") from None
+    except RuntimeError: raise ValueError(f"checkpoint {path} does not match its architecture {d['config']}: {state_dict_mismatch(model, sd)}") from None
     return model.to(device).eval().requires_grad_(False), VPSchedule.from_name(d['schedule'], d['T']), d.get('meta', {})
 
 # %% ../notebooks/05_unet.ipynb #93d488ea

@@ -72,3 +72,29 @@ def test_sample_cli_errors(tmp_path, tiny_model):
     assert r.returncode == 2 and "invalid choice: 'nope'" in r.stderr
     r = run(cli('sample', '--model', str(tmp_path / 'missing.pt'), '--out', 'x.png'), check=False)
     assert r.returncode == 2 and 'does not exist' in r.stderr
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    "SIGKILL in the middle of a run (checkpoint every step), then resume: the same weights as a run never interrupted."
+    import signal, time
+    args = ['--steps', '30', '--ckpt-every', '1', *TINY]
+    run(cli('train', '--out', str(tmp_path / 'a'), *args))
+    p = subprocess.Popen(cli('train', '--out', str(tmp_path / 'b'), *args), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt, t0 = tmp_path / 'b' / 'ckpt.pt', time.time()
+    while time.time() - t0 < 120 and not (ckpt.exists() and torch.load(ckpt, weights_only=True)['step'] >= 5): time.sleep(0.05)
+    p.send_signal(signal.SIGKILL); p.wait()
+    killed_at = torch.load(ckpt, weights_only=True)['step']
+    assert 5 <= killed_at < 30, killed_at
+    run(cli('train', '--out', str(tmp_path / 'b'), *args))
+    a, b = torch.load(tmp_path / 'a' / 'ckpt.pt', weights_only=True), torch.load(ckpt, weights_only=True)
+    for k in ('model', 'ema'):
+        for n in a[k]: assert torch.equal(a[k][n], b[k][n]), (k, n, killed_at)
+
+@pytest.mark.parametrize('bad, message', [
+    (['--batch-size', '300'], 'batch_size 300 is larger than the 256 training images'),
+    (['--steps', '-3'], 'steps must be an integer >= 1'),
+    (['--schedule', 'cosin'], "unknown schedule 'cosin'; choose one of ('linear', 'cosine')"),
+    (['--precond', 'v'], "unknown precond 'v'; choose one of ('eps', 'edm')")])
+def test_impossible_training_configs_fail_before_writing(tmp_path, bad, message):
+    r = run(cli('train', '--out', str(tmp_path / 'x'), '--steps', '2', *TINY, *bad), check=False)
+    assert r.returncode == 1 and message in r.stderr, r.stderr[-2000:]
+    assert not (tmp_path / 'x').exists()

@@ -22,6 +22,14 @@ def floor_fd(md, n:int, seed:int=0) -> float:
     idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
     return md(x[idx], which=('fd',))['fd_mnist']
 
+def train_seconds(model_path):
+    "Training wall time summed from the run's log.csv beside the model file (None if there is none)."
+    log = Path(model_path).parent / 'log.csv'
+    if not log.exists(): return None
+    with open(log) as f: rows = list(csv.DictReader(f))
+    steps = [0] + [int(r['step']) for r in rows]
+    return round(sum(float(r['sec_per_step']) * (b - a) for r, a, b in zip(rows, steps, steps[1:])))
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('model'); p.add_argument('--n', type=int, default=2000); p.add_argument('--nfe', type=int, default=50)
@@ -38,7 +46,7 @@ def main(argv=None):
     u = judge(r['images'])
     g = generate(a.model, solver=a.solver, nfe=a.nfe, n=a.guided_n or a.n // 4, seed=10**6, label='cycle', guidance=2.0, batch_size=250)
     acc = judge(g['images'], g['labels'])['label_accuracy']
-    row = dict(tag=a.tag, model=a.model, model_id=file_id(a.model), step=meta.get('step'), n=a.n, solver=a.solver, nfe=r['nfe'],
+    row = dict(tag=a.tag, model=a.model, model_id=file_id(a.model), step=meta.get('step'), train_s=train_seconds(a.model), precond=meta.get('train_config', {}).get('precond', 'eps'), n=a.n, solver=a.solver, nfe=r['nfe'],
                fd_mnist=round(fd, 3), fd_floor=round(floor_fd(md, a.n), 3), class_balance=round(u['class_balance'], 4),
                confidence=round(u['confidence'], 4), guided_accuracy_w2=round(acc, 4), guided_n=len(g['images']), sample_s=round(t_gen, 1))
     row['fd_over_floor'] = round(row['fd_mnist'] / row['fd_floor'], 2)
