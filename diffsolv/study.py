@@ -394,7 +394,7 @@ def sweep_main(argv=None):
     bad = df[df.status != 'ok'] if len(df) else df
     print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}")
     if len(bad):
-        files = '\n'.join(f"  {f}: {e}" for f, e in zip(bad.file[:10], bad.error.astype(str).str[:200])) + ('\n  ...' if len(bad) > 10 else '')
+        files = '\n'.join(f"  {f}: {e}" for f, e in zip(bad.file[:10], bad.error.astype(str))) + ('\n  ...' if len(bad) > 10 else '')
         ap.exit(1, f"diffsolv-sweep: {len(bad)} of {len(df)} runs failed (status=failed); their rows:\n{files}\n")
 
 def collect(results_dir='results/bench') -> pd.DataFrame:
