@@ -1,7 +1,7 @@
 # diffsolv: every target creates the virtual environment .venv/ first if it is missing or stale.
 #   make study   the whole study: benchmark sweep (papermill), report, docs site
-#   make test    all checks: notebooks clean and exported, nbdev_test, pytest, CI-sized papermill runs, docs
-#   make lab     JupyterLab with the project's kernel
+#   make test    all checks: notebooks clean and exported, nbdev_test, pytest, CI-sized papermill runs, a docs preview in _test/docs
+#   make lab     JupyterLab with the project's kernel (adds --allow-root when run as root)
 #   make peers   the optional extra: k-diffusion's samplers and diffusers' schedulers (make test/study install it)
 #   make docs    the HTML site in _docs/
 #   make train / make classifier   retrain the shipped MNIST U-Net / classifier
@@ -12,6 +12,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.diffsolv-installed
+# read by every kernel of the venv: hides ipykernel's "running over TCP without encryption" line (see the file)
+KERNEL_CFG := $(VENV)/etc/ipython/ipython_kernel_config.py
 KATEX := .cache/katex/package/dist/katex.min.js
 KATEX_VERSION := 0.16.11
 WORKERS ?= 2
@@ -34,7 +36,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@sed -n 's/^#   //p' Makefile
 
-setup: $(STAMP)
+setup: $(STAMP) $(KERNEL_CFG)
+
+$(KERNEL_CFG): tools/ipython_kernel_config.py | $(STAMP)
+	mkdir -p $(@D) && cp $< $@
 
 environment.yml: settings.ini
 	$(PY) tools/environment.py
@@ -72,20 +77,21 @@ check-clean: $(STAMP)
 readme: $(STAMP)
 	$(PY) tools/build_docs.py readme
 
-docs: $(STAMP) $(KATEX)
+docs: $(STAMP) $(KERNEL_CFG) $(KATEX)
 	if command -v quarto >/dev/null; then $(BIN)/nbdev_docs; else $(PY) tools/build_docs.py site; fi
 
-test: $(STAMP) $(PEERS_STAMP) $(KATEX)
+test: $(STAMP) $(KERNEL_CFG) $(PEERS_STAMP) $(KATEX)
 	@start=$$(date +%s); \
 	$(PY) tools/check_sync.py; \
 	$(PY) tools/build_docs.py check-readme; \
 	$(BIN)/nbdev_test --n_workers $(WORKERS) --do_print; \
 	$(PY) -m pytest -q tests; \
 	rm -rf _test; \
-	$(BIN)/diffsolv-sweep study/ci.yml --results-dir _test/results/bench --executed-dir _test/runs --workers $(WORKERS); \
+	$(BIN)/diffsolv-sweep ci.yml --results-dir _test/results/bench --executed-dir _test/runs --workers $(WORKERS); \
 	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _test/report.ipynb -p results_dir _test/results/bench -p out_dir _test/results -p figures_dir _test/figures -p overhead_problems images_ideal; \
 	test -f _test/figures/error_vs_nfe.png && test -f _test/results/summary_best.csv; \
-	DIFFSOLV_REPORT=_test/report.ipynb $(PY) tools/build_docs.py site; \
+	DIFFSOLV_REPORT=_test/report.ipynb DIFFSOLV_DOCS=_test/docs $(PY) tools/build_docs.py site; \
+	test -f _test/docs/index.html; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 STUDY_GRID ?= study/default.yml
@@ -93,7 +99,7 @@ STUDY_GRID ?= study/default.yml
 study-full:
 	$(MAKE) study STUDY_GRID=study/full.yml
 
-study: $(STAMP) $(PEERS_STAMP) $(KATEX)
+study: $(STAMP) $(KERNEL_CFG) $(PEERS_STAMP) $(KATEX)
 	@start=$$(date +%s); \
 	$(BIN)/diffsolv-sweep $(STUDY_GRID) --workers $(WORKERS); \
 	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _study/report.ipynb; \
@@ -107,8 +113,8 @@ train: $(STAMP)
 classifier: $(STAMP)
 	$(PY) -m diffsolv.classifier models/mnist_classifier.pt --epochs 4 --threads 1
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+lab: $(STAMP) $(KERNEL_CFG)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$(test "$$(id -u)" = 0 && echo --allow-root)
 
 clean-test:
 	rm -rf _test

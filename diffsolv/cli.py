@@ -16,7 +16,7 @@ from .data import from_model_space
 from .train import TrainConfig, train, plot_log
 
 # %% auto #0
-__all__ = ['DEFAULT_GUIDANCE', 'sample_indices', 'generate', 'write_samples', 'sample_main', 'train_main', 'main']
+__all__ = ['DEFAULT_GUIDANCE', 'PNG_SCALE', 'sample_indices', 'generate', 'write_samples', 'sample_main', 'train_main', 'main']
 
 # %% ../notebooks/08_cli.ipynb #dad17415
 DEFAULT_GUIDANCE = 2.0  # classifier-free guidance weight used with --label unless --guidance is given
@@ -50,6 +50,7 @@ def generate(model_path=None, solver:str='heun', nfe:int=20, n:int=16, seed:int=
     "Images (n, 1, 28, 28) in [0, 1] and what made them; sharded over torchrun ranks (rank 0 gets all)."
     if label is not None and label != 'cycle' and not (0 <= int(label) <= 9): raise ValueError(f"label must be 0..9 or 'cycle', got {label!r}")
     if guidance is not None and label is None: raise ValueError("guidance needs a label (unconditional samples are not guided)")
+    if guidance is not None and not guidance >= 0: raise ValueError(f"guidance must be >= 0 (0: conditional without guidance), got {guidance}")
     guidance = DEFAULT_GUIDANCE if (label is not None and guidance is None) else (guidance or 0.)
     model, sched, meta = load_model(model_path or default_checkpoint(), device)
     sigmas = append_zero(get_grid(grid, steps_for_nfe(solver, max(1, nfe - 1)), sched))
@@ -85,15 +86,22 @@ def _check_sample_args(p, a):
     if a.n < 1 or a.nfe < 2 or a.batch_size < 1: p.error("--n and --batch-size must be >= 1, --nfe >= 2")
     if a.label is not None and a.label != 'cycle' and not (a.label.isdigit() and 0 <= int(a.label) <= 9): p.error(f"--label must be 0..9 or 'cycle', got {a.label!r}")
     if a.guidance is not None and a.label is None: p.error("--guidance needs --label (unconditional samples are not guided)")
+    if a.guidance is not None and not a.guidance >= 0: p.error(f"--guidance must be >= 0 (0: conditional without guidance), got {a.guidance:g}")
+    cost = SOLVERS[a.solver].nfe_per_step
+    if a.nfe < cost + 1: p.error(f"--nfe {a.nfe} is less than one step of {a.solver} ({cost} NFE) plus the final denoising step (1 NFE); use --nfe >= {cost + 1}")
     if a.model and not Path(a.model).is_file(): p.error(f"--model {a.model} does not exist")
 
 # %% ../notebooks/08_cli.ipynb #1ed51864
-def write_samples(out, r:dict):
-    "Write generated images to .png (grid) or .npz (array with seeds, labels, settings)."
+PNG_SCALE = 3   # each 28-pixel digit is drawn 84 pixels wide in PNG grids (nearest neighbour: the pixels stay sharp)
+
+def write_samples(out, r:dict, scale:int=PNG_SCALE):
+    "Write generated images to .png (grid, each pixel drawn scale x scale) or .npz (array with seeds, labels, settings)."
     import torchvision
     x, n = r['images'].float(), len(r['images'])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    if str(out).endswith('.png'): torchvision.utils.save_image(x, out, nrow=min(n, 10 if r['labels'] is not None else math.ceil(math.sqrt(n))), padding=1)
+    if str(out).endswith('.png'):
+        big = x.repeat_interleave(scale, -1).repeat_interleave(scale, -2)
+        torchvision.utils.save_image(big, out, nrow=min(n, 10 if r['labels'] is not None else math.ceil(math.sqrt(n))), padding=scale)
     else: np.savez(out, samples=x.numpy(), seeds=np.arange(r['seed'], r['seed'] + n),
                    labels=np.full(n, -1) if r['labels'] is None else r['labels'].numpy(),
                    solver=r['solver'], grid=r['grid'], nfe=r['nfe'], guidance=r['guidance'])

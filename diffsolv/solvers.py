@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import torch
 
 # %% auto #0
-__all__ = ['SOLVERS', 'TABLEAUX', 'VP_BETA_MIN', 'VP_BETA_D', 'TIME_VARS', 'DivergenceError', 'check_sigmas', 'CountedDenoiser',
-           'PerSampleGenerators', 'randn_like', 'register', 'get_solver', 'Tableau', 'TimeVar', 'vp_t', 'vp_sigma',
-           'get_time_var', 'rk_stages', 'rk_step', 'step_to_zero', 'make_rk_sampler', 'sample_ddim', 'sample',
-           'steps_for_nfe']
+__all__ = ['SOLVERS', 'TABLEAUX', 'VP_BETA_MIN', 'VP_BETA_D', 'TIME_VARS', 'OPTION_VALUES', 'DivergenceError', 'check_sigmas',
+           'CountedDenoiser', 'PerSampleGenerators', 'randn_like', 'register', 'get_solver', 'Tableau', 'TimeVar',
+           'vp_t', 'vp_sigma', 'get_time_var', 'rk_stages', 'rk_step', 'step_to_zero', 'make_rk_sampler', 'sample_ddim',
+           'did_you_mean', 'solver_options', 'check_options', 'sample', 'steps_for_nfe']
 
 # %% ../notebooks/02_solvers.ipynb #11fff04a
 class DivergenceError(FloatingPointError):
@@ -194,6 +194,46 @@ def sample_ddim(denoiser, x, sigmas, *, callback=None, generator=None, eta:float
         if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn))
     return x
 
+# %% ../notebooks/02_solvers.ipynb #eaa38c5b
+_SAMPLER_ARGS = ('denoiser', 'x', 'sigmas', 'callback', 'generator')
+_KINDS = {'bool': ((bool,), 'true or false'), 'int': ((int,), 'an integer'), 'float': ((int, float), 'a number'),
+          'str': ((str,), 'a string'), 'dict': ((dict,), 'a mapping')}
+OPTION_VALUES = {'time_var': get_time_var}   # options whose value is checked up front (each raises a ValueError naming the choices)
+
+def did_you_mean(word:str, choices) -> str:
+    "' (did you mean X?)' for the closest of `choices` to `word`, or ''."
+    import difflib
+    m = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {m[0]!r}?)" if m else ''
+
+def _option_kind(p) -> str|None:
+    "The kind an option's value must have: its annotation, else the type of its default; None: anything."
+    ann = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, '__name__', '')
+    ann = ann.replace(' ', '').replace('|None', '').replace('None|', '')
+    if ann in _KINDS: return ann
+    return {bool: 'bool', int: 'int', float: 'float', str: 'str', dict: 'dict'}.get(type(p.default))
+
+def solver_options(solver:str) -> dict:
+    "The options `solver` takes: name -> (kind, default); kind is 'bool', 'int', 'float', 'str', 'dict' or None (anything)."
+    ps = [p for n, p in inspect.signature(get_solver(solver)).parameters.items() if n not in _SAMPLER_ARGS and p.kind is not p.VAR_POSITIONAL]
+    return {p.name: ('**' if p.kind is p.VAR_KEYWORD else _option_kind(p), p.default) for p in ps}
+
+def check_options(solver:str, options:dict) -> dict:
+    "Raise a ValueError naming what is allowed when `options` has a name `solver` does not take, a value of the wrong type or an unknown time_var."
+    if not isinstance(options, dict): raise ValueError(f"options must be a mapping of option name -> value, got {options!r}")
+    allowed = solver_options(solver)
+    names = [k for k, (kind, _) in allowed.items() if kind != '**']
+    for k, v in options.items():
+        if k not in allowed and len(names) == len(allowed):
+            raise ValueError(f"solver {solver!r} does not take option {k!r}{did_you_mean(k, names)}; its options are {names}")
+        kind, default = allowed.get(k, (None, None))
+        if kind in _KINDS and not (v is None and default is None):
+            types, words = _KINDS[kind]
+            if not isinstance(v, types) or (isinstance(v, bool) and kind != 'bool'):
+                raise ValueError(f"option {k!r} of solver {solver!r} must be {words}, got {v!r} ({type(v).__name__})")
+        if k in OPTION_VALUES: OPTION_VALUES[k](v)
+    return options
+
 # %% ../notebooks/02_solvers.ipynb #9b8de37f
 def sample(denoiser, # callable D(x, sigma) -> x0_hat, sigma a tensor of shape (B,)
            x:torch.Tensor, # initial state at sigmas[0], shape (B, ...), already scaled by sigmas[0]
@@ -206,9 +246,7 @@ def sample(denoiser, # callable D(x, sigma) -> x0_hat, sigma a tensor of shape (
            **options): # solver options (e.g. eta for ddim, time_var for Runge-Kutta)
     "Run `solver` on `denoiser` from x along `sigmas`; returns the final state (and an info dict if asked)."
     fn = get_solver(solver)
-    allowed = [p for p in inspect.signature(fn).parameters if p not in ('denoiser', 'x', 'sigmas', 'callback', 'generator')]
-    bad = sorted(set(options) - set(allowed))
-    if bad: raise ValueError(f"solver {solver!r} does not take option(s) {bad}; its options are {allowed}")
+    check_options(solver, options)
     sig = check_sigmas(sigmas)
     if not isinstance(x, torch.Tensor) or x.ndim < 1 or x.shape[0] < 1: raise ValueError("x must be a tensor of shape (B, ...) with B >= 1")
     if not torch.isfinite(x).all(): raise ValueError("x contains non-finite values")
@@ -224,9 +262,11 @@ def sample(denoiser, # callable D(x, sigma) -> x0_hat, sigma a tensor of shape (
 
 # %% ../notebooks/02_solvers.ipynb #70654b5c
 def steps_for_nfe(solver:str, nfe:int) -> int:
-    "Number of grid steps that spend at most `nfe` evaluations with `solver` (at least one step)."
+    "Number of grid steps that spend at most `nfe` evaluations with `solver`; a ValueError if `nfe` buys not even one step."
     if isinstance(nfe, bool) or not isinstance(nfe, int) or nfe < 1: raise ValueError(f"nfe must be an integer >= 1, got {nfe!r}")
-    return max(1, nfe // get_solver(solver).nfe_per_step)
+    cost = get_solver(solver).nfe_per_step
+    if nfe < cost: raise ValueError(f"nfe={nfe} is less than one step of {solver!r}, which costs {cost} NFE; use nfe >= {cost}")
+    return nfe // cost
 
 # %% ../notebooks/02_solvers.ipynb #3d7e2beb
 from . import multistep, adaptive, stochastic  # noqa: E402 -- registers the other families in SOLVERS

@@ -14,16 +14,18 @@ import yaml
 from scipy.stats import bootstrap
 import diffsolv
 from .schedules import GRIDS, get_grid, append_zero
-from .solvers import SOLVERS, DivergenceError, PerSampleGenerators, get_solver, sample, steps_for_nfe
+from .solvers import SOLVERS, DivergenceError, PerSampleGenerators, get_solver, sample, steps_for_nfe, check_options, did_you_mean
 from .testbeds import PROBLEMS, get_problem, reference_flow, sliced_wasserstein, mean_nll
 from .gridopt import optimized_grid, per_sample_rms
 from .unet import save_atomic, file_id
 
 # %% auto #0
-__all__ = ['REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_COLUMNS', 'repo_root', 'resolve_dir',
-           'atomic_write_csv', 'config_hash', 'versions', 'reference_solution', 'distribution_metrics', 'load_plugins',
-           'ensure_solver', 'check_config', 'mean_ci', 'bench_run', 'result_path', 'expand_blocks', 'load_grid',
-           'failed_row', 'run_configs', 'make_chunks', 'run_sweep', 'sweep_main', 'collect']
+__all__ = ['REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_PARAMETERS', 'BENCH_COLUMNS', 'repo_root',
+           'resolve_dir', 'atomic_write_csv', 'config_hash', 'versions', 'reference_solution', 'distribution_metrics',
+           'load_plugins', 'ensure_solver', 'check_config', 'mean_ci', 'data_rms', 'is_unstable', 'mark_unstable',
+           'bench_run', 'check_parameters', 'result_path', 'read_yaml', 'check_keys', 'expand_blocks', 'find_grid',
+           'load_grid', 'failed_row', 'run_configs', 'make_chunks', 'run_sweep', 'grid_results', 'sweep_main',
+           'collect']
 
 # %% ../notebooks/10_study.ipynb #a79efc18
 def repo_root() -> Path:
@@ -134,13 +136,15 @@ def ensure_solver(solver:str):
         import diffsolv.peers  # noqa: F401  (registers k:/d: samplers when the [peers] extra is installed)
     return get_solver(solver)
 
-def check_config(problem:str, solver:str, grid:str, nfe:int, n_samples:int, seed:int):
-    "Raise a ValueError naming the allowed values when a configuration is not runnable."
+def check_config(problem:str, solver:str, grid:str, nfe:int, n_samples:int, seed:int, options:dict|None=None):
+    "Raise a ValueError naming the allowed values when a configuration is not runnable (names, option names and types, the NFE budget)."
     if problem not in PROBLEMS: raise ValueError(f"unknown problem {problem!r}; choose one of {sorted(PROBLEMS)}")
     ensure_solver(solver)
     if grid not in GRIDS and grid != 'optimized': raise ValueError(f"unknown grid {grid!r}; choose one of {sorted(GRIDS) + ['optimized']}")
     for k, v, lo in (('nfe', nfe, 1), ('n_samples', n_samples, 1), ('seed', seed, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
+    steps_for_nfe(solver, nfe)   # a budget below one step of the solver is an error, never a silent overspend
+    check_options(solver, options or {})
 
 # %% ../notebooks/10_study.ipynb #676e38cc
 def mean_ci(v:torch.Tensor, level:float=0.95, seed:int=0) -> tuple:
@@ -150,6 +154,31 @@ def mean_ci(v:torch.Tensor, level:float=0.95, seed:int=0) -> tuple:
     ci = bootstrap((a,), np.mean, confidence_level=level, n_resamples=2000, method='percentile', rng=np.random.default_rng(seed)).confidence_interval
     return float(a.mean()), float(ci.low), float(ci.high)
 
+# %% ../notebooks/10_study.ipynb #815c1878
+_DATA_RMS = {}
+
+def data_rms(p) -> float:
+    "The RMS size of problem p's data (mean over 4,096 samples of the per-sample RMS); NaN when it has no data to draw."
+    if p.name not in _DATA_RMS:
+        try:
+            if getattr(p, 'data', None) is not None and hasattr(p.data, 'sample'): x = p.data.sample(4096, torch.Generator().manual_seed(0))
+            elif p.name.startswith('mnist'):
+                from diffsolv.data import mnist_tensors
+                x = mnist_tensors(False)[0][:4096].double() / 127.5 - 1   # the MNIST test digits in model space
+            else: return math.nan
+        except FileNotFoundError: return math.nan
+        _DATA_RMS[p.name] = x.double().flatten(1).pow(2).mean(1).sqrt().mean().item()
+    return _DATA_RMS[p.name]
+
+def is_unstable(err_mean, diverged, scale):
+    "True where a run diverged or its mean error exceeds `scale`, the data's RMS size (scalars or arrays)."
+    return np.logical_or(np.asarray(diverged, dtype=bool), np.asarray(err_mean, dtype=float) > np.asarray(scale, dtype=float))
+
+def mark_unstable(df:pd.DataFrame) -> pd.Series:
+    "`is_unstable` for every row of a result table, against each problem's `data_rms`."
+    scale = df.problem.map({n: data_rms(get_problem(n)) for n in df.problem.unique()})
+    return pd.Series(is_unstable(df.err_mean, df.diverged.fillna(False), scale), index=df.index, name='unstable')
+
 # %% ../notebooks/10_study.ipynb #49bb4244
 def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='karras', n_samples:int=256, seed:int=0,
               final_zero:bool=False, # append sigma=0 (error is then against the reference at sigma_min)
@@ -157,7 +186,7 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
               ) -> dict:
     "Run one solver configuration against the DOP853 reference; return one result row."
     options = dict(options or {})
-    check_config(problem, solver, grid, nfe, n_samples, seed)
+    check_config(problem, solver, grid, nfe, n_samples, seed, options)
     cfg = dict(problem=problem, solver=solver, nfe_requested=nfe, grid=grid, n_samples=n_samples, seed=seed,
                final_zero=final_zero, options=json.dumps(options, sort_keys=True))
     p = get_problem(problem)
@@ -184,7 +213,16 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     except DivergenceError as exc:
         row.update({k: math.nan for k in ('nfe', 'wall_s', 'wall_per_nfe', 'err_mean', 'err_mean_lo', 'err_mean_hi', 'err_median', 'err_max')},
                    diverged=True, error=str(exc))
+    row.update(data_rms=data_rms(p), unstable=bool(is_unstable(row['err_mean'], row['diverged'], data_rms(p))))
     return dict(row, status='ok', config_hash=config_hash(cfg), **versions())
+
+# %% ../notebooks/10_study.ipynb #b53150c6
+BENCH_PARAMETERS = ['problem', 'solver', 'nfe', 'grid', 'n_samples', 'seed', 'final_zero', 'options', 'results_dir', 'threads', 'configs']
+
+def check_parameters(names, known=BENCH_PARAMETERS, notebook:str='bench.ipynb'):
+    "Raise a ValueError for every name in `names` that is not a parameter of `notebook` (with the closest one)."
+    bad = sorted(n for n in set(names) if not n.startswith('_') and n not in known)
+    if bad: raise ValueError(f"{notebook} has no parameter " + ', '.join(f"{b!r}{did_you_mean(b, known)}" for b in bad) + f"; its parameters are {', '.join(known)}")
 
 # %% ../notebooks/10_study.ipynb #20a98d40
 BENCH_COLUMNS = ['problem', 'solver', 'grid', 'nfe', 'n_samples', 'seed', 'final_zero', 'options']
@@ -197,30 +235,54 @@ def result_path(results_dir, problem, solver, grid, nfe, n_samples=256, seed=0, 
     safe = solver.replace(':', '-').replace('+', 'p')
     return Path(results_dir) / f"{problem}__{safe}__{grid}__nfe{int(nfe)}__{h}.csv"
 
+def read_yaml(path):
+    "The YAML document in `path`; a syntax error becomes one ValueError naming the file and line."
+    try: return yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None) or getattr(e, 'context_mark', None)
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        raise ValueError(f"{where}: YAML syntax error: {getattr(e, 'problem', None) or e}") from None
+
+def check_keys(keys, where:str):
+    "Raise a ValueError naming an unknown column of a grid, the closest known one and all that are allowed."
+    for k in keys:
+        if k not in BENCH_COLUMNS: raise ValueError(f"{where}: unknown key {k!r}{did_you_mean(k, BENCH_COLUMNS)}; allowed keys: {', '.join(BENCH_COLUMNS)} (and `include` alone)")
+
 def expand_blocks(blocks:list, base:Path|None=None, _seen=()) -> pd.DataFrame:
     "Rows of the cross product of each block (a dict whose list values are expanded), all blocks concatenated; `{include: FILE}` inserts FILE's blocks."
+    name = _seen[-1] if _seen else 'grid'
     if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
-        raise ValueError("a YAML grid must be a list of blocks (mappings of column -> value or list of values)")
+        raise ValueError(f"{name}: a YAML grid must be a list of blocks (mappings of column -> value or list of values)")
     rows = []
-    for b in blocks:
+    for i, b in enumerate(blocks):
         if 'include' in b:
             if set(b) != {'include'}: raise ValueError(f"an include block holds only `include: FILE`, got keys {sorted(b)}")
             f = (Path(base or '.') / str(b['include'])).resolve()
             if f in _seen: raise ValueError(f"{f.name} includes itself")
             if not f.exists(): raise FileNotFoundError(f"included grid {f} does not exist")
-            rows += expand_blocks(yaml.safe_load(f.read_text()), f.parent, (*_seen, f)).to_dict('records')
+            rows += expand_blocks(read_yaml(f), f.parent, (*_seen, f)).to_dict('records')
             continue
+        check_keys(b, f"{name}, block {i + 1}")
         keys, vals = list(b), [v if isinstance(v, list) else [v] for v in b.values()]
         cell = lambda v: json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v)
         rows += [{k: cell(v) for k, v in zip(keys, combo)} for combo in itertools.product(*vals)]
     return pd.DataFrame(rows).fillna('')
 
+def find_grid(path) -> Path:
+    "The grid file `path` as given (relative to the working directory), else under the repository's study/ folder."
+    p = Path(path)
+    for q in (p, repo_root() / 'study' / p):
+        if q.is_file(): return q
+    have = ', '.join(sorted(f.name for f in (repo_root() / 'study').glob('*') if f.suffix in ('.yml', '.yaml', '.csv')))
+    raise FileNotFoundError(f"no grid file {path} (looked in the working directory and in {repo_root() / 'study'}, which holds {have})")
+
 def load_grid(path) -> pd.DataFrame:
     "Read a sweep grid (CSV rows or YAML blocks; columns BENCH_COLUMNS, optional ones defaulted) and check every row."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no grid file {path}")
-    if path.suffix in ('.yml', '.yaml'): g = expand_blocks(yaml.safe_load(path.read_text()), path.parent, (path.resolve(),)).fillna('')
-    elif path.suffix == '.csv': g = pd.read_csv(path, dtype=str).fillna('')
+    path = find_grid(path)
+    if path.suffix in ('.yml', '.yaml'): g = expand_blocks(read_yaml(path), path.parent, (path.resolve(),)).fillna('')
+    elif path.suffix == '.csv':
+        g = pd.read_csv(path, dtype=str).fillna('')
+        check_keys(g.columns, str(path))
     else: raise ValueError(f"grid file must be .csv, .yml or .yaml, got {path.name}")
     missing = [c for c in ('problem', 'solver', 'grid', 'nfe') if c not in g]
     if missing: raise ValueError(f"{path}: missing column(s) {missing}; expected {BENCH_COLUMNS}")
@@ -231,10 +293,12 @@ def load_grid(path) -> pd.DataFrame:
         if len(bad): raise ValueError(f"{path}: column {c!r} must hold whole numbers, got {bad.iloc[0]!r}")
         g[c] = g[c].astype(int)
     g['final_zero'] = g.final_zero.str.lower().map({'true': True, 'false': False, '1': True, '0': False})
+    if g.final_zero.isna().any(): raise ValueError(f"{path}: column 'final_zero' must hold true or false")
     for r in g.itertuples():
-        check_config(r.problem, r.solver, r.grid, int(r.nfe), int(r.n_samples), int(r.seed))
         try: assert isinstance(json.loads(r.options), dict)
         except (ValueError, AssertionError): raise ValueError(f"{path}: options must be a JSON object (a mapping in YAML), got {r.options!r}") from None
+        try: check_config(r.problem, r.solver, r.grid, int(r.nfe), int(r.n_samples), int(r.seed), json.loads(r.options))
+        except ValueError as e: raise ValueError(f"{path}: {r.problem}/{r.solver}/{r.grid}/nfe {r.nfe}: {e}") from None
     return g[BENCH_COLUMNS].drop_duplicates(ignore_index=True)
 
 # %% ../notebooks/10_study.ipynb #3550360a
@@ -302,13 +366,21 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
     t_start = time.time()
     with ThreadPoolExecutor(workers) as ex, tqdm(total=len(todo), desc='bench runs') as bar:
         for f in as_completed([ex.submit(job, ch) for ch in chunks]): bar.update(f.result())
-    return collect(res)
+    return grid_results(g, res)
+
+def grid_results(g:pd.DataFrame, results_dir) -> pd.DataFrame:
+    "The result rows of the configurations in grid g (column `file`: where each row is); a missing file reads as a failed row."
+    rows = []
+    for r in g.to_dict('records'):
+        f = result_path(results_dir, **r)
+        rows += [dict(d, file=str(f)) for d in pd.read_csv(f).to_dict('records')] if f.exists() else [dict(r, status='failed', error='no result file', file=str(f))]
+    return pd.DataFrame(rows)
 
 def sweep_main(argv=None):
     "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force]."
     import argparse
     ap = argparse.ArgumentParser(prog='diffsolv-sweep', description='Run bench.ipynb (papermill) over a grid of configurations; finished ones are skipped.')
-    ap.add_argument('grid', help='grid file under study/ (.yml blocks or .csv rows)')
+    ap.add_argument('grid', help='grid file (.yml blocks or .csv rows), as a path or a name under study/ (e.g. ci.yml)')
     ap.add_argument('--results-dir', default='results/bench', help='where result CSVs go (relative to the repository root)')
     ap.add_argument('--executed-dir', default='_study/runs', help='where executed notebooks go')
     ap.add_argument('--workers', type=int, default=2, help='runs in parallel (default 2: one per core)')
@@ -319,8 +391,11 @@ def sweep_main(argv=None):
     if a.workers < 1 or a.threads < 1 or a.chunk < 1: ap.error('--workers, --threads and --chunk must be >= 1')
     try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk)
     except (ValueError, FileNotFoundError) as e: ap.exit(2, f"diffsolv-sweep: error: {e}\n")
-    bad = int((df.status != 'ok').sum()) if len(df) else 0
-    print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}" + (f"; {bad} failed (see their rows)" if bad else ''))
+    bad = df[df.status != 'ok'] if len(df) else df
+    print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}")
+    if len(bad):
+        files = '\n'.join(f"  {f}: {e}" for f, e in zip(bad.file[:10], bad.error.astype(str))) + ('\n  ...' if len(bad) > 10 else '')
+        ap.exit(1, f"diffsolv-sweep: {len(bad)} of {len(df)} runs failed (status=failed); their rows:\n{files}\n")
 
 def collect(results_dir='results/bench') -> pd.DataFrame:
     "All result rows under results_dir as one table."

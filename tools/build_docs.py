@@ -3,6 +3,10 @@
     python tools/build_docs.py readme   # README.md from notebooks/index.ipynb
     python tools/build_docs.py site     # _docs/ from the notebooks (executed), with vendored KaTeX
 
+Environment: DIFFSOLV_REPORT, the executed report shown as the "Study report" page (default _study/report.ipynb);
+DIFFSOLV_DOCS, the output folder (default _docs). `make test` builds its preview of the CI-sized report into
+_test/docs, and a report that is not the study's gets a banner saying so, so _docs/ stays the study's site.
+
 Why not `nbdev_docs`/`nbdev_readme`: both call Quarto, which cannot be installed on this machine (its PyPI
 package downloads a binary). When a real `quarto` is on PATH, `make docs` uses `nbdev_docs` instead.
 Here the notebooks are executed into `_exec/` (cached by modification time), processed by nbdev's own
@@ -18,6 +22,10 @@ NBS, EXEC, PROC, DOCS = ROOT / 'notebooks', ROOT / '_exec', ROOT / '_proc', ROOT
 KATEX_CACHE = ROOT / '.cache' / 'katex' / 'package' / 'dist'
 KATEX_CDN = re.compile(r'https://cdn\.jsdelivr\.net/npm/katex@[0-9.]+/dist')
 STUDY_REPORT = ROOT / os.environ.get('DIFFSOLV_REPORT', '_study/report.ipynb')   # executed report (papermill); shown in the site if present
+DOCS = ROOT / os.environ.get('DIFFSOLV_DOCS', '_docs')
+PREVIEW_NOTE = ("> **Preview, not the study.** This page was computed by `make test` from the CI-sized sweep "
+                "(`study/ci.yml`, a handful of runs, results in `{}`); its numbers and conclusions say nothing about the solvers. "
+                "`make study` builds the study's report into `_docs/`.")
 
 
 def frontmatter(nb):
@@ -53,6 +61,16 @@ def _stale(src, dst, deps):
     return not dst.exists() or dst.stat().st_mtime < max(p.stat().st_mtime for p in [src, *deps])
 
 
+def copy_report(src, dst):
+    "Copy the executed report into _exec/; one that is not the study's (_study/report.ipynb) gets a preview banner after its title."
+    nb = json.loads(Path(src).read_text())
+    if Path(src).resolve() != (ROOT / '_study' / 'report.ipynb').resolve():
+        note = PREVIEW_NOTE.format(Path(src).parent.relative_to(ROOT) if Path(src).is_relative_to(ROOT) else Path(src).parent)
+        nb['cells'].insert(1, dict(cell_type='markdown', id='cipreview', metadata={}, source=[note]))
+        nb['cells'][0]['source'] = [l.replace('title: Study report', 'title: Study report (CI preview)') for l in nb['cells'][0]['source']]
+    Path(dst).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+
+
 def execute_notebooks(workers=2):
     "Copy notebooks/ into _exec/ and execute each notebook there (skip_exec ones are copied unexecuted)."
     EXEC.mkdir(exist_ok=True)
@@ -66,7 +84,7 @@ def execute_notebooks(workers=2):
             shutil.copy2(src, dst); continue
         nb = json.loads(src.read_text())
         if src.name == 'report.ipynb' and STUDY_REPORT.exists():
-            shutil.copy2(STUDY_REPORT, dst); continue
+            copy_report(STUDY_REPORT, dst); continue
         if str(frontmatter(nb).get('skip_exec', '')).strip().lower() == 'true':
             shutil.copy2(src, dst); continue
         if _stale(src, dst, deps): jobs.append((src, dst))
@@ -99,11 +117,32 @@ def process():
         (PROC / 'figures').mkdir(exist_ok=True); shutil.copy2(f, PROC / 'figures' / f.name)
 
 
+def _settings():
+    import configparser
+    c = configparser.ConfigParser(); c.read(ROOT / 'settings.ini')
+    return c['DEFAULT']
+
+
+def fix_links(text:str, depth:int, pages:dict) -> str:
+    "Cross-references to doc_host become relative links to this site's pages; 'source' links to git_url are dropped; `NoneType` annotations go."
+    cfg = _settings()
+    host = (cfg['doc_host'].rstrip('/') + '/' + cfg.get('doc_baseurl', '/').strip('/')).rstrip('/') + '/'
+    up = '../' * depth
+    def local(m):
+        page, anchor = m.group(1), m.group(2) or ''
+        return f'href="{up}{pages.get(page, page)}{anchor}"'
+    text = re.sub(r'href="' + re.escape(host) + r'([^"#]*)(#[^"]*)?"', local, text)
+    text = re.sub(r'\[(`[^`\]]*`)\]\(' + re.escape(host) + r'[^)]*\)', r'\1', text)   # markdown links left inside code comments
+    text = re.sub(r'<a href="' + re.escape(cfg['git_url'].rstrip('/')) + r'/[^"]*"[^>]*>source</a>', '', text)
+    return re.sub(r':NoneType(?=<span class="op">=)', '', text).replace('<td>NoneType</td>', '<td></td>')
+
+
 def render():
     "Render _proc/ with smalldocs into _docs/ and swap KaTeX's CDN for a local copy."
     if not (KATEX_CACHE / 'katex.min.js').exists():
         sys.exit(f"docs: KaTeX assets missing at {KATEX_CACHE}; run `make .cache/katex` (npm pack katex) first")
     if DOCS.exists(): shutil.rmtree(DOCS)
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
     from smalldocs.site import build
     site = build(str(PROC), quiet=True)
     for w in site.warnings: print('smalldocs warning:', w, file=sys.stderr)
@@ -111,10 +150,12 @@ def render():
     shutil.move(str(out), DOCS)
     shutil.copytree(KATEX_CACHE, DOCS / 'site_libs' / 'katex', dirs_exist_ok=True)
     n = 0
+    pages = {re.sub(r'^\d+[a-z]?_', '', h.name): str(h.relative_to(DOCS)) for h in DOCS.rglob('*.html')}   # nbdev links 'solvers.html', the page is 02_solvers.html
     for html in DOCS.rglob('*.html'):
         depth = len(html.relative_to(DOCS).parts) - 1
         text, k = KATEX_CDN.subn(('../' * depth) + 'site_libs/katex', html.read_text())
-        if k: html.write_text(text); n += 1
+        n += bool(k)
+        html.write_text(fix_links(text, depth, pages))
     if not (DOCS / 'index.html').exists(): sys.exit("docs: _docs/index.html was not produced")
     print(f"docs: {len(list(DOCS.rglob('*.html')))} pages in {DOCS} ({n} with local KaTeX)")
 
