@@ -4,7 +4,7 @@
 
 # %% ../notebooks/07_classifier.ipynb #42b00d19
 from __future__ import annotations
-import os, time
+import os, time, warnings
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -143,7 +143,11 @@ class MnistDistances:
         # torchmetrics computes the statistics; features go in through an identity module, so the classifier runs once
         # per image. reset_real_features=False: reset() forgets the generated images only.
         self.fd = FrechetInceptionDistance(feature=_Given(fr.shape[1]), reset_real_features=False)
-        self.kid = KernelInceptionDistance(feature=_Given(fr.shape[1]), subsets=kid_subsets, subset_size=2, reset_real_features=False)
+        with warnings.catch_warnings():
+            # torchmetrics warns on every KID that it keeps all features in memory: intended here (10,000 x 128 floats,
+            # about 5 MB, kept on purpose so the real set is featurised once). Only that warning is silenced.
+            warnings.filterwarnings('ignore', message='Metric `Kernel Inception Distance` will save all extracted features')
+            self.kid = KernelInceptionDistance(feature=_Given(fr.shape[1]), subsets=kid_subsets, subset_size=2, reset_real_features=False)
         self.n_real, self.real_features = len(fr), fr
         self.fd.update(fr, real=True); self.kid.update(fr, real=True)
 
