@@ -85,12 +85,15 @@ def grid_cache_path(cache_dir, problem, solver, nfe, options=None) -> Path:
 SAME_ALGORITHM = {'k:euler': 'euler', 'k:heun': 'heun', 'k:dpmpp_2m': 'dpmpp_2m', 'd:ddim': 'ddim', 'd:heun': 'heun', 'd:unipc': 'unipc'}
 
 def optimized_grid(problem:str, solver:str, nfe:int, cache_dir='results/grids', options:dict|None=None,
-                   n_calib:int=64, maxfev:int=3000, reference=None) -> torch.Tensor:
+                   n_calib:int=64, maxfev:int=3000, reference=None,
+                   read_also=() # further folders searched for an existing fit (e.g. the committed results/grids); new fits go to cache_dir
+                   ) -> torch.Tensor:
     "The fitted grid for (problem, solver, nfe, options), from the cache or fitted now and cached."
     from diffsolv.study import resolve_dir, atomic_write_csv
     if not options: solver = SAME_ALGORITHM.get(solver, solver)   # a peer that is the same algorithm shares its fit
     path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options)
-    if path.exists(): return torch.tensor(pd.read_csv(path).sigma.values, dtype=torch.float64)
+    for q in [path] + [grid_cache_path(resolve_dir(d, 'results/grids'), problem, solver, nfe, options) for d in read_also]:
+        if q.exists(): return torch.tensor(pd.read_csv(q).sigma.values, dtype=torch.float64)
     fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options, reference=reference)
     meta = {k: v for k, v in fit.items() if k != 'sigmas'}
     atomic_write_csv(pd.DataFrame(dict(i=range(len(fit['sigmas'])), sigma=fit['sigmas'].numpy(), **meta)), path)

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/10_study.ipynb #a9a25ce0
 from __future__ import annotations
-import fcntl, functools, hashlib, json, math, os, platform, tempfile, time, traceback
+import fcntl, functools, hashlib, json, math, os, platform, re, sys, tempfile, time, traceback
 from pathlib import Path
 import itertools
 import numpy as np
@@ -20,12 +20,12 @@ from .gridopt import optimized_grid, per_sample_rms
 from .unet import save_atomic, file_id
 
 # %% auto #0
-__all__ = ['REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_PARAMETERS', 'BENCH_COLUMNS', 'repo_root',
-           'resolve_dir', 'atomic_write_csv', 'config_hash', 'versions', 'reference_solution', 'distribution_metrics',
-           'load_plugins', 'ensure_solver', 'check_config', 'mean_ci', 'data_rms', 'is_unstable', 'mark_unstable',
-           'bench_run', 'check_parameters', 'result_path', 'read_yaml', 'check_keys', 'expand_blocks', 'find_grid',
-           'load_grid', 'failed_row', 'run_configs', 'make_chunks', 'run_sweep', 'grid_results', 'sweep_main',
-           'collect']
+__all__ = ['CACHE_PLACES', 'REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_PARAMETERS',
+           'BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'cache_root', 'cache_dir', 'shown_path', 'atomic_write_csv',
+           'config_hash', 'versions', 'reference_solution', 'distribution_metrics', 'load_plugins', 'ensure_solver',
+           'check_config', 'mean_ci', 'data_rms', 'is_unstable', 'mark_unstable', 'bench_run', 'check_parameters',
+           'result_path', 'read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'failed_row',
+           'run_configs', 'make_chunks', 'KernelNotes', 'run_sweep', 'grid_results', 'sweep_main', 'collect']
 
 # %% ../notebooks/10_study.ipynb #a79efc18
 def repo_root() -> Path:
@@ -38,6 +38,25 @@ def resolve_dir(path, default:str) -> Path:
     "An output folder: `path` if given (relative paths are relative to the repository root), else root/default."
     p = Path(path) if path else Path(default)
     return p if p.is_absolute() else repo_root() / p
+
+CACHE_PLACES = {'refs': 'results/refs', 'grids': 'results/grids', 'features': '.cache/features'}   # default places; the first two are committed
+
+def cache_root(results_dir=None) -> Path|None:
+    "Where caches are written: $DIFFSOLV_CACHE if set; else None (their default places) for results in results/bench; else results_dir/cache."
+    if os.environ.get('DIFFSOLV_CACHE'): return resolve_dir(Path(os.environ['DIFFSOLV_CACHE']).expanduser(), '')
+    if not results_dir: return None
+    res = resolve_dir(results_dir, 'results/bench').resolve()
+    return None if res == (repo_root() / 'results' / 'bench').resolve() else res / 'cache'
+
+def cache_dir(kind:str, root:Path|None=None) -> Path:
+    "The folder that cache `kind` (refs, grids, features) is written to: root/kind, or its default place when root is None."
+    if kind not in CACHE_PLACES: raise ValueError(f"unknown cache {kind!r}; choose one of {sorted(CACHE_PLACES)}")
+    return Path(root) / kind if root else repo_root() / CACHE_PLACES[kind]
+
+def shown_path(path) -> str:
+    "A path as messages show it: relative to the repository root when inside it."
+    p = Path(path).resolve()
+    return str(p.relative_to(repo_root())) if p.is_relative_to(repo_root()) else str(p)
 
 # %% ../notebooks/10_study.ipynb #02cf5bd2
 def atomic_write_csv(df:pd.DataFrame, path) -> Path:
@@ -73,9 +92,12 @@ FIT_BUDGET = {'mnist_unet': dict(n_calib=16, maxfev=120)}   # grid fits on a net
 
 _REF_MEMO = {}
 
-def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torch.Tensor:
-    "The reference endpoint for problem p from x; network problems are cached under results/refs/."
-    tol = REFERENCE_TOL.get(p.name, 1e-10)
+def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int,
+                       cache:Path|None=None, # cache root (cache_root(results_dir)); None: results/refs/
+                       progress:bool=True # a solve that is not cached says what it does and shows a progress bar (stderr)
+                       ) -> torch.Tensor:
+    "The reference endpoint for problem p from x; network problems are cached (refs/ of the cache root, default results/refs/)."
+    tol, cache = REFERENCE_TOL.get(p.name, 1e-10), cache_root() if cache is None else cache   # $DIFFSOLV_CACHE applies to direct calls too
     if p.name not in REFERENCE_TOL:   # closed-form denoisers: recomputed per process, memoised within it (runs of a chunk share it)
         k = (p.name, seed, len(x), sigma_from, sigma_to, tol)
         if k not in _REF_MEMO or not torch.equal(_REF_MEMO[k][0], x):
@@ -84,27 +106,31 @@ def reference_solution(p, x, sigma_from:float, sigma_to:float, seed:int) -> torc
         return _REF_MEMO[k][1].clone()
     # end points to 12 digits: grids built by different formulas agree on them only to rounding (157.40728081040749 vs ...763)
     key = config_hash(dict(problem=p.name, seed=seed, n=len(x), hi=f"{sigma_from:.12g}", lo=f"{sigma_to:.12g}", tol=tol, model=getattr(p, 'checkpoint_id', '')))
-    path = repo_root() / 'results' / 'refs' / f"{p.name}__{key}.pt"
+    path, shipped = cache_dir('refs', cache) / f"{p.name}__{key}.pt", cache_dir('refs') / f"{p.name}__{key}.pt"
+    if path != shipped and shipped.exists(): return torch.load(shipped, weights_only=True)   # the repository's references are read, not copied
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix('.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)   # another process computing this reference finishes first; then it is read
         if path.exists(): return torch.load(path, weights_only=True)
-        ref = reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol)
+        if progress: print(f"reference solve for {p.name}: {len(x)} samples (seed {seed}), DOP853 rtol=atol={tol:g}, sigma {sigma_from:.4g} -> {sigma_to:.4g}; "
+                           f"cached in {shown_path(path)}", file=sys.stderr, flush=True)
+        ref = reference_flow(p.denoiser, x, sigma_from, sigma_to, rtol=tol, atol=tol, progress=progress)
         save_atomic(ref, path)
     return ref
 
 @functools.lru_cache(maxsize=1)
-def _mnist_distances():
-    "One MnistDistances against the MNIST test set per process; the 10,000 real features are computed once and cached in .cache/features."
+def _mnist_distances(cache:Path|None=None):
+    "One MnistDistances against the MNIST test set per process; the 10,000 real features are computed once and cached (features/ of the cache root, default .cache/features)."
     from diffsolv.classifier import MnistDistances, default_classifier
     from diffsolv.data import mnist_tensors
-    path = repo_root() / '.cache' / 'features' / f"mnist_test__{file_id(default_classifier())}.pt"   # the test set's features, per classifier file
+    name, cache = f"mnist_test__{file_id(default_classifier())}.pt", cache_root() if cache is None else cache   # the test set's features, per classifier file
+    path = next((q for q in (cache_dir('features', cache) / name, cache_dir('features') / name) if q.exists()), cache_dir('features', cache) / name)
     if path.exists(): return MnistDistances(None, real_features=torch.load(path, weights_only=True))
     md = MnistDistances(mnist_tensors(train=False)[0])
     save_atomic(md.real_features, path)
     return md
 
-def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict:
+def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int, cache:Path|None=None) -> dict:
     "Testbeds: swd and nll against the exact noised data; MNIST model: fd_mnist and kid_mnist against the test set."
     if getattr(p, 'data', None) is not None and hasattr(p.data, 'sample') and hasattr(p.data, 'log_prob'):
         g = torch.Generator().manual_seed(NOISE_SEED_OFFSET - 1 - seed)
@@ -113,7 +139,7 @@ def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int) -> dict
         return dict(swd=sliced_wasserstein(out, ref), nll=mean_nll(p.data, out, sigma_end))
     if not p.name.startswith('mnist') or len(out) < 2: return {}
     from diffsolv.data import from_model_space
-    return _mnist_distances()(from_model_space(out.float()))
+    return _mnist_distances(cache)(from_model_space(out.float()))
 
 # %% ../notebooks/10_study.ipynb #935509fa
 def load_plugins(names:str|None=None) -> list:
@@ -182,10 +208,12 @@ def mark_unstable(df:pd.DataFrame) -> pd.Series:
 # %% ../notebooks/10_study.ipynb #49bb4244
 def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='karras', n_samples:int=256, seed:int=0,
               final_zero:bool=False, # append sigma=0 (error is then against the reference at sigma_min)
-              options:dict|None=None # solver options, e.g. {'time_var': 'lambda'}
+              options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
+              cache:Path|None=None, # where caches are read and written (cache_root(results_dir)); None: their default places
+              progress:bool=True # a reference solve that is not cached says what it does (stderr)
               ) -> dict:
     "Run one solver configuration against the DOP853 reference; return one result row."
-    options = dict(options or {})
+    options, cache = dict(options or {}), cache_root() if cache is None else cache
     check_config(problem, solver, grid, nfe, n_samples, seed, options)
     cfg = dict(problem=problem, solver=solver, nfe_requested=nfe, grid=grid, n_samples=n_samples, seed=seed,
                final_zero=final_zero, options=json.dumps(options, sort_keys=True))
@@ -194,12 +222,13 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     if final_zero and steps > 1: steps -= 1   # the step to sigma=0 costs one of the NFE
     if grid == 'optimized':
         if final_zero: raise ValueError("the optimized grid ends at sigma_min; final_zero is not available with it")
-        sig = optimized_grid(problem, solver, nfe, options=options, reference=reference_solution, **FIT_BUDGET.get(problem, {}))  # fitted on calibration seeds, cached in results/grids
+        sig = optimized_grid(problem, solver, nfe, cache_dir=cache_dir('grids', cache), options=options, read_also=[cache_dir('grids')],
+                             reference=functools.partial(reference_solution, cache=cache, progress=progress), **FIT_BUDGET.get(problem, {}))  # fitted on calibration seeds, cached
     else: sig = get_grid(grid, steps, p.schedule)
     x = p.noise(n_samples, seed)
     n_err = min(n_samples, ERROR_SAMPLES.get(problem, n_samples))   # the reference is solved for the first n_err samples
     t0 = time.perf_counter()
-    ref = reference_solution(p, x[:n_err], float(sig[0]), float(sig[-1]), seed)
+    ref = reference_solution(p, x[:n_err], float(sig[0]), float(sig[-1]), seed, cache=cache, progress=progress)
     t_ref = time.perf_counter() - t0
     row = dict(cfg, steps=steps, sigma_max=float(sig[0]), sigma_min=float(sig[-1]), ref_wall_s=t_ref, err_n=n_err, diverged=False, error='')
     gen = PerSampleGenerators(range(NOISE_SEED_OFFSET + seed, NOISE_SEED_OFFSET + seed + n_samples)) if get_solver(solver).stochastic else None
@@ -209,7 +238,7 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
         m, lo, hi = mean_ci(e)
         row.update(nfe=info['nfe'], wall_s=info['wall_s'], wall_per_nfe=info['wall_s'] / info['nfe'],
                    err_mean=m, err_mean_lo=lo, err_mean_hi=hi, err_median=e.median().item(), err_max=e.max().item(),
-                   **distribution_metrics(p, out, float(sig[-1]) if not final_zero else 0., seed))
+                   **distribution_metrics(p, out, float(sig[-1]) if not final_zero else 0., seed, cache))
     except DivergenceError as exc:
         row.update({k: math.nan for k in ('nfe', 'wall_s', 'wall_per_nfe', 'err_mean', 'err_mean_lo', 'err_mean_hi', 'err_median', 'err_max')},
                    diverged=True, error=str(exc))
@@ -306,16 +335,17 @@ def failed_row(cfg:dict, exc:BaseException) -> dict:
     "The row recorded for a configuration that could not run."
     return dict(cfg, status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}")
 
-def run_configs(configs:list, results_dir='results/bench') -> list:
-    "Run bench_run for each configuration dict (BENCH_COLUMNS) and write its result file; failures become failed rows."
+def run_configs(configs:list, results_dir='results/bench', progress:bool=True) -> list:
+    "Run bench_run for each configuration dict (BENCH_COLUMNS) and write its result file; failures become failed rows. Caches follow results_dir (cache_root)."
     res, paths = resolve_dir(results_dir, 'results/bench'), []
+    cache = cache_root(res)
     for c in configs:
         c = {k: c[k] for k in BENCH_COLUMNS}
         out = result_path(res, **c)
         try:
             opts = json.loads(c['options']) if isinstance(c['options'], str) else dict(c['options'])
             row = bench_run(c['problem'], c['solver'], int(c['nfe']), c['grid'], int(c['n_samples']), int(c['seed']),
-                            final_zero=bool(c['final_zero']), options=opts)
+                            final_zero=bool(c['final_zero']), options=opts, cache=cache, progress=progress)
         except Exception as exc: row = failed_row(c, exc)
         atomic_write_csv(pd.DataFrame([row]), out); paths.append(out)
     return paths
@@ -332,10 +362,25 @@ def make_chunks(configs:list, chunk:int=10,
     return (firsts + rr([v[1:] for k, v in per_group.items() if k[0] not in defer])
             + rr([v[1:] for k, v in per_group.items() if k[0] in defer]))
 
+class KernelNotes:
+    "papermill's stderr_file for a chunk: a reference solve's announcement is shown above the sweep's bar, its progress every `every` s; the rest is dropped."
+    def __init__(self, show=None, every:float=30.): self.buf, self.show, self.every, self.last = '', show or _tqdm_write, every, time.monotonic()
+    def write(self, s:str):
+        self.buf += s
+        *lines, self.buf = re.split(r'[\r\n]', self.buf)   # the kernel's own progress bar redraws with \r: whole lines only
+        for l in lines:
+            if l.startswith('reference solve for'): self.show(l); self.last = time.monotonic()
+            elif l.startswith('reference solve:') and time.monotonic() - self.last >= self.every: self.show(l.strip()); self.last = time.monotonic()
+    def flush(self): pass
+
+def _tqdm_write(line):
+    from tqdm.auto import tqdm
+    tqdm.write(line, file=sys.stderr)
+
 def _run_chunk(nb, out_nb, configs, results_dir, threads, cwd):
     import papermill as pm
     pm.execute_notebook(str(nb), str(out_nb), parameters=dict(configs=json.dumps(configs, default=str), results_dir=str(results_dir), threads=threads),
-                        progress_bar=False, cwd=str(cwd), kernel_name='python3')
+                        progress_bar=False, cwd=str(cwd), kernel_name='python3', stderr_file=KernelNotes())
 
 def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs', workers:int=2, threads:int=1,
               force:bool=False, # re-run configurations that already have a result (e.g. after changing a solver)

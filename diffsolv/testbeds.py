@@ -4,14 +4,15 @@
 
 # %% ../notebooks/01_testbeds.ipynb #7cdf6a3c
 from __future__ import annotations
-import math
+import math, sys, time
 import numpy as np
 import torch
 from scipy.integrate import solve_ivp
+from tqdm import tqdm
 
 # %% auto #0
-__all__ = ['PROBLEMS', 'GaussianMixture', 'gaussian_flow', 'ring2d', 'gauss_nd', 'gmm_nd', 'reference_flow', 'IdealDenoiser',
-           'synthetic_images', 'sliced_wasserstein', 'mean_nll', 'Problem', 'get_problem']
+__all__ = ['PROBLEMS', 'GaussianMixture', 'gaussian_flow', 'ring2d', 'gauss_nd', 'gmm_nd', 'LogSigmaProgress', 'reference_flow',
+           'IdealDenoiser', 'synthetic_images', 'sliced_wasserstein', 'mean_nll', 'Problem', 'get_problem']
 
 # %% ../notebooks/01_testbeds.ipynb #2deac51e
 class GaussianMixture:
@@ -92,19 +93,45 @@ def gmm_nd(d:int=64, k:int=16, std:float=0.3, seed:int=0) -> GaussianMixture:
     return GaussianMixture(m, std, w / w.sum(), name=f'gmm{d}')
 
 # %% ../notebooks/01_testbeds.ipynb #bc869123
+class LogSigmaProgress:
+    "A tqdm bar (stderr) over the log-sigma distance an ODE solve has covered: monotone, redrawn at most every `every` s."
+    def __init__(self, u0:float, u1:float, desc:str='reference solve', every:float=0.5):
+        self.u0, self.total, self.every, self.done, self.nfe, self.last = u0, abs(u1 - u0), every, 0., 0, time.monotonic()
+        self.bar = tqdm(total=self.total, desc=desc, file=sys.stderr, dynamic_ncols=True,
+                        bar_format='{desc}: {percentage:3.0f}%|{bar}| log-sigma {n:.2f}/{total:.2f} [{elapsed}<{remaining}{postfix}]')
+    def at(self, u:float):
+        "Record one right-hand-side evaluation at log-sigma u (the solver's current time)."
+        self.nfe += 1
+        self.done = max(self.done, min(abs(u - self.u0), self.total))   # stages of a rejected step never move the bar back
+        if time.monotonic() - self.last >= self.every: self._show()
+    def _show(self):
+        self.last = time.monotonic()
+        self.bar.set_postfix_str(f'{self.nfe} evaluations', refresh=False)
+        self.bar.update(self.done - self.bar.n)
+    def close(self, finished:bool=True):
+        self.bar.n = self.total if finished else self.done
+        self.bar.set_postfix_str(f'{self.nfe} evaluations', refresh=False); self.bar.close()
+
 def reference_flow(denoiser, # callable D(x, sigma) -> x0_hat
                    x:torch.Tensor, # start state at sigma_from, any shape (B, ...)
                    sigma_from:float, sigma_to:float,
-                   rtol:float=1e-10, atol:float=1e-10) -> torch.Tensor:
+                   rtol:float=1e-10, atol:float=1e-10,
+                   progress:bool=False # a progress bar on stderr: log-sigma covered, evaluations, time left (estimate)
+                   ) -> torch.Tensor:
     "Probability-flow ODE solution from sigma_from to sigma_to > 0 by scipy DOP853 in log-sigma (float64)."
     if not (sigma_from > 0 and sigma_to > 0): raise ValueError("reference_flow needs sigma_from, sigma_to > 0 (log-sigma time)")
-    shape = x.shape
+    shape, span = x.shape, (math.log(sigma_from), math.log(sigma_to))
+    bar = LogSigmaProgress(*span) if progress else None
     def rhs(u, y):
+        if bar: bar.at(u)   # scipy passes the current time: how far the solve has come
         xt = torch.from_numpy(y).reshape(shape)
         s = torch.full((shape[0],), math.exp(u), dtype=torch.float64)
         return (xt - denoiser(xt, s).to(torch.float64)).reshape(-1).numpy()
     y0 = x.detach().to(torch.float64).reshape(-1).numpy().copy()
-    sol = solve_ivp(rhs, (math.log(sigma_from), math.log(sigma_to)), y0, method='DOP853', rtol=rtol, atol=atol)
+    sol = None
+    try: sol = solve_ivp(rhs, span, y0, method='DOP853', rtol=rtol, atol=atol)
+    finally:
+        if bar: bar.close(finished=sol is not None and sol.success)
     if not sol.success: raise RuntimeError(f"reference solve failed: {sol.message}")
     return torch.from_numpy(sol.y[:, -1].copy()).reshape(shape)
 
