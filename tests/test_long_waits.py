@@ -120,3 +120,9 @@ def test_diffsolv_cache_applies_to_direct_calls(net, tmp_path, monkeypatch):
     before = repo_caches()
     assert study.bench_run(NAME, 'euler', 4, 'karras', n_samples=3, seed=5, progress=False)['status'] == 'ok'
     assert len(list((tmp_path / 'refs').glob(f'{NAME}__*.pt'))) == 1 and repo_caches() == before
+
+def test_readme_says_where_files_go():
+    readme = (ROOT / 'README.md').read_text()
+    part = readme[readme.index('## Where files go'):readme.index('## Your own model')]
+    for words in ('DIFFSOLV_CACHE', '`cache/` inside that results folder', 'results/refs/', '.cache/features/', 'progress bar'):
+        assert words in part, words
