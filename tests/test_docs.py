@@ -41,7 +41,7 @@ def test_leaks_finds_temporary_paths_and_warnings():
     assert [i for i, _ in found] == [0, 1] and found[0][1] == '/tmp/tmps2wx/x.png', found
     assert 'UserWarning: Metric `Kernel Inception Distance`' in found[1][1]
 
-KNOWN_LEAKS = {'06_train.ipynb'}   # its training example ends with `r`, whose 'out' is a temporary folder (06_train is being reworked)
+KNOWN_LEAKS = set()   # notebooks allowed to show a temporary path or a warning: none
 
 def test_rendered_pages_show_no_temporary_paths_or_warnings():
     "The executed notebooks of the last docs build (_exec/, written by `make docs`/`make test`) show neither."
