@@ -5,7 +5,9 @@
 # %% ../notebooks/07_classifier.ipynb #42b00d19
 from __future__ import annotations
 import os, time, warnings
+from statistics import NormalDist
 from pathlib import Path
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -156,13 +158,16 @@ class MnistDistances:
         x = _as_images(x)
         return torch.cat([self.extract(x[i:i + self.batch_size]) for i in range(0, len(x), self.batch_size)])
 
-    def __call__(self, fake, which=('fd', 'kid'), kid_subset_size:int=None, seed:int=0) -> dict:
+    def __call__(self, fake, which=('fd', 'kid'), kid_subset_size:int=None, seed:int=0,
+                 fd_boot:int=0 # > 0: also fd_mnist_lo/hi, a 95% interval from the bootstrap standard error (this many resamples)
+                 ) -> dict:
         "fd_mnist, kid_mnist and kid_mnist_std of `fake` (those named in `which`)."
         if len(fake) < 2: raise ValueError(f"need at least 2 generated images, got {len(fake)}")
         ff, out = self.features(fake), {}
         self.fd.reset(); self.kid.reset()
         if 'fd' in which:
             self.fd.update(ff, real=False); out['fd_mnist'] = self.fd.compute().item()
+            if fd_boot: out['fd_mnist_lo'], out['fd_mnist_hi'] = self.fd_interval(ff, fd_boot, seed=seed)
         if 'kid' in which:
             self.kid.update(ff, real=False)
             self.kid.subset_size = kid_subset_size or min(self.n_real, len(fake), 1000)
@@ -170,6 +175,15 @@ class MnistDistances:
                 torch.manual_seed(seed); mean, std = self.kid.compute()
             out.update(kid_mnist=mean.item(), kid_mnist_std=std.item())
         return out
+
+    def fd_interval(self, fake_features:torch.Tensor, n_boot:int=200, level:float=0.95, seed:int=0) -> tuple:
+        "FD -/+ z * its bootstrap standard error (the generated set resampled with replacement, the real set fixed)."
+        g, n, fds = torch.Generator().manual_seed(seed), len(fake_features), []
+        for _ in range(n_boot):
+            self.fd.reset(); self.fd.update(fake_features[torch.randint(n, (n,), generator=g)], real=False); fds.append(self.fd.compute().item())
+        self.fd.reset(); self.fd.update(fake_features, real=False); fd = self.fd.compute().item(); self.fd.reset()
+        half = NormalDist().inv_cdf((1 + level) / 2) * float(np.std(fds, ddof=1))
+        return fd - half, fd + half
 
 def fd_mnist(real, fake, classifier=None, batch_size:int=500) -> float:
     "Frechet distance between real and generated images in the MNIST classifier's feature space."

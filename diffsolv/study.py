@@ -20,12 +20,13 @@ from .gridopt import optimized_grid, per_sample_rms
 from .unet import save_atomic, file_id
 
 # %% auto #0
-__all__ = ['CACHE_PLACES', 'REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'NOISE_SEED_OFFSET', 'BENCH_PARAMETERS',
+__all__ = ['CACHE_PLACES', 'REFERENCE_TOL', 'ERROR_SAMPLES', 'FIT_BUDGET', 'FD_BOOT', 'NOISE_SEED_OFFSET', 'BENCH_PARAMETERS',
            'BENCH_COLUMNS', 'repo_root', 'resolve_dir', 'cache_root', 'cache_dir', 'shown_path', 'atomic_write_csv',
-           'config_hash', 'versions', 'reference_solution', 'distribution_metrics', 'load_plugins', 'ensure_solver',
-           'check_config', 'mean_ci', 'data_rms', 'is_unstable', 'mark_unstable', 'bench_run', 'check_parameters',
-           'result_path', 'read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'failed_row',
-           'run_configs', 'make_chunks', 'KernelNotes', 'run_sweep', 'grid_results', 'sweep_main', 'collect']
+           'config_hash', 'versions', 'reference_solution', 'fd_floor', 'distribution_metrics', 'load_plugins',
+           'ensure_solver', 'check_config', 'mean_ci', 'data_rms', 'is_unstable', 'mark_unstable', 'bench_run',
+           'check_parameters', 'result_path', 'read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid',
+           'failed_row', 'run_configs', 'make_chunks', 'KernelNotes', 'run_sweep', 'grid_results', 'sweep_main',
+           'collect']
 
 # %% ../notebooks/10_study.ipynb #a79efc18
 def repo_root() -> Path:
@@ -130,8 +131,17 @@ def _mnist_distances(cache:Path|None=None):
     save_atomic(md.real_features, path)
     return md
 
+FD_BOOT = 200   # bootstrap resamples of the generated set for the fd_mnist interval
+
+@functools.lru_cache(maxsize=8)
+def fd_floor(n:int, cache:Path|None=None, seed:int=0) -> float:
+    "fd_mnist of n MNIST training images (a seeded draw) against the test set: what a perfect model scores at this N."
+    from diffsolv.data import mnist_tensors
+    x = mnist_tensors(train=True)[0]
+    return _mnist_distances(cache)(x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]], which=('fd',))['fd_mnist']
+
 def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int, cache:Path|None=None) -> dict:
-    "Testbeds: swd and nll against the exact noised data; MNIST model: fd_mnist and kid_mnist against the test set."
+    "Testbeds: swd and nll against the exact noised data; MNIST model: fd_mnist (with a bootstrap interval and the real-vs-real floor at the same N) and kid_mnist against the test set."
     if getattr(p, 'data', None) is not None and hasattr(p.data, 'sample') and hasattr(p.data, 'log_prob'):
         g = torch.Generator().manual_seed(NOISE_SEED_OFFSET - 1 - seed)
         ref = p.data.sample(len(out), g)
@@ -139,7 +149,7 @@ def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int, cache:P
         return dict(swd=sliced_wasserstein(out, ref), nll=mean_nll(p.data, out, sigma_end))
     if not p.name.startswith('mnist') or len(out) < 2: return {}
     from diffsolv.data import from_model_space
-    return _mnist_distances(cache)(from_model_space(out.float()))
+    return dict(_mnist_distances(cache)(from_model_space(out.float()), fd_boot=FD_BOOT), fd_floor=fd_floor(len(out), cache))
 
 # %% ../notebooks/10_study.ipynb #935509fa
 def load_plugins(names:str|None=None) -> list:

@@ -2,25 +2,19 @@
 
     python tools/model_quality.py MODEL [--n 2000] [--nfe 50] [--solver heun] [--out results/model_quality.csv]
 
-Unconditional samples (seeds 0..n-1, `diffsolv.cli.generate`): fd_mnist against the 10,000 MNIST test images and the
+Unconditional samples (seeds 0..n-1, `diffsolv.cli.generate`): fd_mnist against the 10,000 MNIST test images (with a 95% bootstrap interval) and the
 real-vs-real floor at the same N (n training images drawn with a fixed seed against the same test set), class
 balance (normalised entropy of the predicted classes) and mean confidence under the project's classifier; guided
 samples (labels cycled 0..9, w = 2, n // 4 of them): label accuracy. One CSV row per call is appended to --out.
 """
 import argparse, csv, os, time
 from pathlib import Path
+import pandas as pd
 import torch
 from diffsolv.cli import generate
 from diffsolv.classifier import judge
-from diffsolv.data import mnist_tensors
-from diffsolv.study import _mnist_distances as mnist_distances
+from diffsolv.study import _mnist_distances as mnist_distances, fd_floor, atomic_write_csv
 from diffsolv.unet import file_id, load_model
-
-def floor_fd(md, n:int, seed:int=0) -> float:
-    "fd_mnist of n random MNIST training images against the test set: what a perfect model scores at this N."
-    x = mnist_tensors(train=True)[0]
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
-    return md(x[idx], which=('fd',))['fd_mnist']
 
 def train_seconds(model_path):
     "Training wall time summed from the run's log.csv beside the model file (None if there is none)."
@@ -42,17 +36,16 @@ def main(argv=None):
     md, t0 = mnist_distances(), time.perf_counter()
     r = generate(a.model, solver=a.solver, nfe=a.nfe, n=a.n, seed=0, batch_size=250)
     t_gen = time.perf_counter() - t0
-    fd = md(r['images'], which=('fd',))['fd_mnist']
+    d = md(r['images'], which=('fd',), fd_boot=200)
     u = judge(r['images'])
     g = generate(a.model, solver=a.solver, nfe=a.nfe, n=a.guided_n or a.n // 4, seed=10**6, label='cycle', guidance=2.0, batch_size=250)
     acc = judge(g['images'], g['labels'])['label_accuracy']
     row = dict(tag=a.tag, model=a.model, model_id=file_id(a.model), step=meta.get('step'), train_s=train_seconds(a.model), precond=meta.get('train_config', {}).get('precond', 'eps'), n=a.n, solver=a.solver, nfe=r['nfe'],
-               fd_mnist=round(fd, 3), fd_floor=round(floor_fd(md, a.n), 3), class_balance=round(u['class_balance'], 4),
+               fd_mnist=round(d['fd_mnist'], 3), fd_mnist_lo=round(d['fd_mnist_lo'], 3), fd_mnist_hi=round(d['fd_mnist_hi'], 3), fd_floor=round(fd_floor(a.n), 3), class_balance=round(u['class_balance'], 4),
                confidence=round(u['confidence'], 4), guided_accuracy_w2=round(acc, 4), guided_n=len(g['images']), sample_s=round(t_gen, 1))
     row['fd_over_floor'] = round(row['fd_mnist'] / row['fd_floor'], 2)
     print(row)
-    out = Path(a.out); new = not out.exists(); out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, 'a', newline='') as f:
-        w = csv.DictWriter(f, list(row)); new and w.writeheader(); w.writerow(row)
+    out = Path(a.out); old = pd.read_csv(out) if out.exists() else pd.DataFrame()
+    atomic_write_csv(pd.concat([old, pd.DataFrame([row])], ignore_index=True), out)   # rows of older versions keep their columns
 
 if __name__ == '__main__': main()
