@@ -92,3 +92,14 @@ def test_single_runs_go_to_an_ignored_folder(tmp_path):
     finally:
         for f in new:
             if pd.read_csv(f).seed.iloc[0] == 987: f.unlink()
+
+def test_training_notebook_runs_and_exports(tmp_path):
+    "train.ipynb (the parameterised training run) end to end on a tiny model: trains, exports the EMA model, judges samples."
+    out, export = tmp_path / 'run', tmp_path / 'm.pt'
+    r = run(ROOT, 'notebooks/train.ipynb', tmp_path / 'train.ipynb', ('steps', '2'), ('batch_size', '8'), ('ch', '8,16'),
+            ('out', str(out)), ('export', str(export)), ('n_show', '4'), ('nfe', '5'))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (out / 'ckpt.pt').exists() and (out / 'loss.png').exists() and export.exists()
+    from diffsolv.unet import load_model
+    model, _, meta = load_model(export)
+    assert model.precond == 'edm' and meta['step'] == 2
