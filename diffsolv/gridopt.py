@@ -52,7 +52,7 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='ka
                   ) -> dict:
     "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit."
     p, options = get_problem(problem), dict(options or {})
-    n = steps_for_nfe(solver, nfe)
+    n = steps_for_nfe(solver, nfe, euler_at=options.get('euler_at', 'none'))
     s_init = get_grid(init, n, p.schedule)
     smax, smin = float(s_init[0]), float(s_init[-1])
     x = p.noise(n_calib, CALIB_SEED)

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import torch
 
 # %% auto #0
-__all__ = ['SOLVERS', 'TABLEAUX', 'VP_BETA_MIN', 'VP_BETA_D', 'TIME_VARS', 'OPTION_VALUES', 'DivergenceError', 'check_sigmas',
-           'CountedDenoiser', 'PerSampleGenerators', 'randn_like', 'register', 'get_solver', 'Tableau', 'TimeVar',
-           'vp_t', 'vp_sigma', 'get_time_var', 'rk_stages', 'rk_step', 'step_to_zero', 'make_rk_sampler', 'sample_ddim',
-           'did_you_mean', 'solver_options', 'check_options', 'sample', 'steps_for_nfe']
+__all__ = ['SOLVERS', 'TABLEAUX', 'VP_BETA_MIN', 'VP_BETA_D', 'TIME_VARS', 'EULER_AT', 'OPTION_VALUES', 'DivergenceError',
+           'check_sigmas', 'CountedDenoiser', 'PerSampleGenerators', 'randn_like', 'register', 'get_solver', 'Tableau',
+           'TimeVar', 'vp_t', 'vp_sigma', 'get_time_var', 'rk_stages', 'rk_step', 'step_to_zero', 'euler_intervals',
+           'make_rk_sampler', 'sample_ddim', 'did_you_mean', 'solver_options', 'check_options', 'sample',
+           'nfe_for_steps', 'steps_for_nfe']
 
 # %% ../notebooks/02_solvers.ipynb #11fff04a
 class DivergenceError(FloatingPointError):
@@ -160,17 +161,30 @@ def step_to_zero(den, x, sigma):
     "The final step to sigma = 0: Euler in sigma, which lands exactly on D(x, sigma)."
     return den(x, sigma)
 
+# %% ../notebooks/02_solvers.ipynb #036d060c
+EULER_AT = ('none', 'first', 'last', 'both')
+
+def euler_intervals(euler_at:str, # 'none', 'first', 'last' or 'both'
+                    n:int # number of intervals of the grid
+                    ) -> set:
+    "The indices of the intervals that `euler_at` gives an Euler step; a ValueError naming the allowed values otherwise."
+    if not isinstance(euler_at, str) or euler_at not in EULER_AT:
+        raise ValueError(f"euler_at must be one of {', '.join(map(repr, EULER_AT))}, got {euler_at!r}")
+    return {j for j, where in ((0, 'first'), (n - 1, 'last')) if euler_at in (where, 'both')}
+
 # %% ../notebooks/02_solvers.ipynb #863a9dd6
 def make_rk_sampler(tab:Tableau):
     "A fixed-grid sampler for the Runge-Kutta method `tab`."
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma'):
+    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma',
+                euler_at:str='none'): # 'first', 'last' or 'both': an Euler step (1 NFE, in time_var) on that interval
         get_time_var(time_var)
+        cheap = euler_intervals(euler_at, len(sigmas) - 1)
         for i in range(len(sigmas) - 1):
             s, sn = float(sigmas[i]), float(sigmas[i + 1])
-            x = step_to_zero(denoiser, x, s) if sn == 0 else rk_step(denoiser, x, s, sn, tab, time_var)
+            x = step_to_zero(denoiser, x, s) if sn == 0 else rk_step(denoiser, x, s, sn, TABLEAUX['euler'] if i in cheap else tab, time_var)
             if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn))
         return x
-    sampler.__doc__ = f"{tab.name}: explicit Runge-Kutta of order {tab.order}, {tab.stages} NFE per step (time_var: 'sigma', 't' or 'lambda')."
+    sampler.__doc__ = f"{tab.name}: explicit Runge-Kutta of order {tab.order}, {tab.stages} NFE per step (time_var: 'sigma', 't' or 'lambda'; euler_at: 'none', 'first', 'last' or 'both')."
     sampler.__name__ = sampler.__qualname__ = f"sample_{tab.name}"
     sampler.tableau = tab
     return sampler
@@ -198,7 +212,7 @@ def sample_ddim(denoiser, x, sigmas, *, callback=None, generator=None, eta:float
 _SAMPLER_ARGS = ('denoiser', 'x', 'sigmas', 'callback', 'generator')
 _KINDS = {'bool': ((bool,), 'true or false'), 'int': ((int,), 'an integer'), 'float': ((int, float), 'a number'),
           'str': ((str,), 'a string'), 'dict': ((dict,), 'a mapping')}
-OPTION_VALUES = {'time_var': get_time_var}   # options whose value is checked up front (each raises a ValueError naming the choices)
+OPTION_VALUES = {'time_var': get_time_var, 'euler_at': lambda v: euler_intervals(v, 1)}   # options whose value is checked up front (each raises a ValueError naming the choices)
 
 def did_you_mean(word:str, choices) -> str:
     "' (did you mean X?)' for the closest of `choices` to `word`, or ''."
@@ -261,12 +275,29 @@ def sample(denoiser, # callable D(x, sigma) -> x0_hat, sigma a tensor of shape (
     return out, {**dict(solver=solver, nfe=den.nfe, steps=len(sig) - 1, wall_s=wall), **extra}
 
 # %% ../notebooks/02_solvers.ipynb #70654b5c
-def steps_for_nfe(solver:str, nfe:int) -> int:
-    "Number of grid steps that spend at most `nfe` evaluations with `solver`; a ValueError if `nfe` buys not even one step."
+def nfe_for_steps(solver:str, steps:int,
+                  euler_at:str='none', # the sampler's option (Runge-Kutta samplers)
+                  final_zero:bool=False # the last of the `steps` intervals goes to sigma=0
+                  ) -> int:
+    "NFE `solver` spends on `steps` intervals: nfe_per_step each, except 1 for a Runge-Kutta sampler's Euler intervals and step to 0."
+    fn, cheap = get_solver(solver), euler_intervals(euler_at, steps)
+    if not hasattr(fn, 'tableau'): return steps * fn.nfe_per_step
+    cheap |= {steps - 1} if final_zero else set()
+    return fn.nfe_per_step * (steps - len(cheap)) + len(cheap)
+
+def steps_for_nfe(solver:str, nfe:int,
+                  euler_at:str='none', # the sampler's option: its Euler intervals cost 1 NFE, so the budget buys more
+                  final_zero:bool=False # count the step to sigma=0 among the intervals (at least one step above it)
+                  ) -> int:
+    "The most grid intervals that spend at most `nfe` evaluations with `solver`; a ValueError if `nfe` buys not even one step."
     if isinstance(nfe, bool) or not isinstance(nfe, int) or nfe < 1: raise ValueError(f"nfe must be an integer >= 1, got {nfe!r}")
-    cost = get_solver(solver).nfe_per_step
-    if nfe < cost: raise ValueError(f"nfe={nfe} is less than one step of {solver!r}, which costs {cost} NFE; use nfe >= {cost}")
-    return nfe // cost
+    n = 2 if final_zero else 1
+    least = nfe_for_steps(solver, n, euler_at, final_zero)
+    if nfe < least:
+        what = 'one step and the step to sigma=0' if final_zero else 'one step'
+        raise ValueError(f"nfe={nfe} is less than {what} of {solver!r}, which costs {least} NFE; use nfe >= {least}")
+    while nfe_for_steps(solver, n + 1, euler_at, final_zero) <= nfe: n += 1
+    return n
 
 # %% ../notebooks/02_solvers.ipynb #3d7e2beb
 from . import multistep, adaptive, stochastic  # noqa: E402 -- registers the other families in SOLVERS

@@ -179,8 +179,8 @@ def check_config(problem:str, solver:str, grid:str, nfe:int, n_samples:int, seed
     if grid not in GRIDS and grid != 'optimized': raise ValueError(f"unknown grid {grid!r}; choose one of {sorted(GRIDS) + ['optimized']}")
     for k, v, lo in (('nfe', nfe, 1), ('n_samples', n_samples, 1), ('seed', seed, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
-    steps_for_nfe(solver, nfe)   # a budget below one step of the solver is an error, never a silent overspend
     check_options(solver, options or {})
+    steps_for_nfe(solver, nfe, euler_at=(options or {}).get('euler_at', 'none'))   # a budget below one step of the solver is an error, never a silent overspend
 
 # %% ../notebooks/10_study.ipynb #676e38cc
 def mean_ci(v:torch.Tensor, level:float=0.95, seed:int=0) -> tuple:
@@ -228,8 +228,8 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     cfg = dict(problem=problem, solver=solver, nfe_requested=nfe, grid=grid, n_samples=n_samples, seed=seed,
                final_zero=final_zero, options=json.dumps(options, sort_keys=True))
     p = get_problem(problem)
-    steps = steps_for_nfe(solver, nfe)
-    if final_zero and steps > 1: steps -= 1   # the step to sigma=0 costs one of the NFE
+    steps = steps_for_nfe(solver, nfe, euler_at=options.get('euler_at', 'none'), final_zero=final_zero)   # intervals the budget buys (Euler ones and the step to 0 cost 1 NFE of a Runge-Kutta sampler)
+    if final_zero: steps -= 1   # the grid's steps above sigma_min; the step to sigma=0 is appended
     if grid == 'optimized':
         if final_zero: raise ValueError("the optimized grid ends at sigma_min; final_zero is not available with it")
         sig = optimized_grid(problem, solver, nfe, cache_dir=cache_dir('grids', cache), options=options, read_also=[cache_dir('grids')],
