@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 import numpy as np
 import torch
-from .solvers import register, get_time_var, rk_stages, TABLEAUX
+from .solvers import register, get_time_var, rk_stages, TABLEAUX, euler_intervals
 
 # %% auto #0
-__all__ = ['IPNDM_COEFFS', 'interp_weights', 'warmup_step', 'adams_walk', 'make_adams_sampler', 'sample_ipndm',
-           'make_exp_adams_sampler', 'sample_dpmpp_2m', 'sample_unipc']
+__all__ = ['EULER_AT_MULTISTEP', 'OPTION_VALUES_MULTISTEP', 'IPNDM_COEFFS', 'interp_weights', 'warmup_step', 'euler_last',
+           'adams_walk', 'make_adams_sampler', 'sample_ipndm', 'make_exp_adams_sampler', 'sample_dpmpp_2m',
+           'sample_unipc']
 
 # %% ../notebooks/02a_multistep.ipynb #c96a1537
 def interp_weights(nodes, a:float, b:float, kernel=None, n_quad:int=8) -> np.ndarray:
@@ -40,9 +41,21 @@ def warmup_step(den, x, d, s:float, sn:float, tv):
     ks = rk_stages(den, x, s, h, tab, tv, k1=tv.field(x, d, s))
     return x + h * sum(b * k for b, k in zip(tab.b, ks))
 
-def adams_walk(denoiser, x, sigmas, tv, order:int, warmup:str, callback, advance):
-    "The loop shared by the Adams-type samplers: field history, optional RK4 warm-up, Euler's last step to 0."
+EULER_AT_MULTISTEP = ('none', 'last')
+
+def euler_last(euler_at:str, # 'none' or 'last'
+               n:int # number of intervals of the grid
+               ) -> int|None:
+    "The interval a multistep sampler takes first order for `euler_at` (n - 1 for 'last', None for 'none'); a ValueError otherwise."
+    why = " (a multistep sampler's first step is first order already: its warm-up, warmup='lower')"
+    return max(euler_intervals(euler_at, n, EULER_AT_MULTISTEP, why), default=None)
+
+OPTION_VALUES_MULTISTEP = {'euler_at': lambda v: euler_last(v, 1)}   # checked up front by solvers.check_options
+
+def adams_walk(denoiser, x, sigmas, tv, order:int, warmup:str, callback, advance, euler_at:str='none'):
+    "The loop shared by the Adams-type samplers: field history, optional RK4 warm-up, Euler's last step to 0 (and on the last interval with euler_at='last')."
     _check_warmup(warmup)
+    last = euler_last(euler_at, len(sigmas) - 1)
     us, fs = [], []
     for i in range(len(sigmas) - 1):
         s, sn = float(sigmas[i]), float(sigmas[i + 1])
@@ -50,17 +63,20 @@ def adams_walk(denoiser, x, sigmas, tv, order:int, warmup:str, callback, advance
         if sn == 0: x = d
         else:
             _push(us, tv.to_u(s), order); _push(fs, tv.field(x, d, s), order)
-            if warmup == 'rk4' and len(fs) < order: x = warmup_step(denoiser, x, d, s, sn, tv)
+            if i == last: x = x + (tv.to_u(sn) - tv.to_u(s)) * fs[-1]   # euler_at='last': Euler in tv
+            elif warmup == 'rk4' and len(fs) < order: x = warmup_step(denoiser, x, d, s, sn, tv)
             else: x = x + advance(us, fs, tv.to_u(s), tv.to_u(sn))
         if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
     return x
 
 def make_adams_sampler(order:int):
     "A variable-step Adams-Bashforth sampler of `order` (1 NFE a step) in a chosen time variable."
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', warmup:str='lower'):
+    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', warmup:str='lower',
+                euler_at:str='none'): # 'last': an Euler step in time_var on the grid's last interval
         advance = lambda us, fs, u, un: sum(wj * fj for wj, fj in zip(interp_weights(us[::-1], us[-1], un), fs[::-1]))
-        return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance)
-    sampler.__doc__ = f"Adams-Bashforth of order {order} (variable step), 1 NFE per step; time_var 'sigma', 't' or 'lambda'."
+        return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance, euler_at)
+    sampler.__doc__ = f"Adams-Bashforth of order {order} (variable step), 1 NFE per step; time_var 'sigma', 't' or 'lambda'; euler_at 'none' or 'last'."
+    sampler.option_values = OPTION_VALUES_MULTISTEP
     sampler.__name__ = sampler.__qualname__ = f"sample_ab{order}"
     return sampler
 
@@ -70,18 +86,22 @@ for _k in (2, 3, 4): register(f'ab{_k}')(make_adams_sampler(_k))
 IPNDM_COEFFS = ((1.,), (1.5, -0.5), (23 / 12, -16 / 12, 5 / 12), (55 / 24, -59 / 24, 37 / 24, -9 / 24))
 
 @register('ipndm')
-def sample_ipndm(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', order:int=4, warmup:str='lower'):
+def sample_ipndm(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', order:int=4, warmup:str='lower',
+                 euler_at:str='none'): # 'last': an Euler step in time_var on the grid's last interval
     "iPNDM: constant-step Adams-Bashforth coefficients (order 1-4) on any grid, 1 NFE per step."
     if order not in (1, 2, 3, 4): raise ValueError(f"order must be 1, 2, 3 or 4, got {order!r}")
     advance = lambda us, fs, u, un: (un - u) * sum(cj * fj for cj, fj in zip(IPNDM_COEFFS[len(fs) - 1], fs[::-1]))
-    return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance)
+    return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance, euler_at)
+sample_ipndm.option_values = OPTION_VALUES_MULTISTEP
 
 # %% ../notebooks/02a_multistep.ipynb #cc352f8a
 def make_exp_adams_sampler(order:int):
     "Exponential Adams in lambda with data prediction (multistep DPM-Solver++ of `order`), 1 NFE per step."
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, warmup:str='lower'):
+    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, warmup:str='lower',
+                euler_at:str='none'): # 'last': a DDIM step (first-order exponential, = Euler in sigma) on the grid's last interval
         lams, ds = [], []
         _check_warmup(warmup)
+        last = euler_last(euler_at, len(sigmas) - 1)
         for i in range(len(sigmas) - 1):
             s, sn = float(sigmas[i]), float(sigmas[i + 1])
             d = denoiser(x, s)
@@ -89,15 +109,18 @@ def make_exp_adams_sampler(order:int):
             else:
                 _push(lams, -math.log(s), order); _push(ds, d, order)
                 ln = -math.log(sn)
-                if warmup == 'rk4' and len(ds) < order:
+                if i == last: x = (sn / s) * x + (1 - sn / s) * d   # euler_at='last': DDIM
+                elif warmup == 'rk4' and len(ds) < order:
                     x = warmup_step(denoiser, x, d, s, sn, get_time_var('sigma'))
                     if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
                     continue
-                w = interp_weights(lams[::-1], lams[-1], ln, kernel=lambda u: np.exp(u - ln))
-                x = (sn / s) * x + sum(wj * dj for wj, dj in zip(w, ds[::-1]))
+                else:
+                    w = interp_weights(lams[::-1], lams[-1], ln, kernel=lambda u: np.exp(u - ln))
+                    x = (sn / s) * x + sum(wj * dj for wj, dj in zip(w, ds[::-1]))
             if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
         return x
-    sampler.__doc__ = f"Exponential Adams of order {order} in lambda (DPM-Solver++({order}M), exact-integral form), 1 NFE per step."
+    sampler.__doc__ = f"Exponential Adams of order {order} in lambda (DPM-Solver++({order}M), exact-integral form), 1 NFE per step; euler_at 'none' or 'last'."
+    sampler.option_values = OPTION_VALUES_MULTISTEP
     sampler.__name__ = sampler.__qualname__ = f"sample_exp_adams{order}"
     return sampler
 
@@ -106,9 +129,10 @@ register('dpmpp_3m')(make_exp_adams_sampler(3))
 
 # %% ../notebooks/02a_multistep.ipynb #e9b26f91
 @register('dpmpp_2m')
-def sample_dpmpp_2m(denoiser, x, sigmas, *, callback=None, generator=None):
+def sample_dpmpp_2m(denoiser, x, sigmas, *, callback=None, generator=None,
+                    euler_at:str='none'): # 'last': a DDIM step (= Euler in sigma) on the grid's last interval
     "DPM-Solver++(2M) as published (Lu et al. 2022, Algorithm 2), 1 NFE per step."
-    d_prev, h_prev = None, None
+    d_prev, h_prev, last = None, None, euler_last(euler_at, len(sigmas) - 1)
     for i in range(len(sigmas) - 1):
         s, sn = float(sigmas[i]), float(sigmas[i + 1])
         d = denoiser(x, s)
@@ -116,11 +140,12 @@ def sample_dpmpp_2m(denoiser, x, sigmas, *, callback=None, generator=None):
         else:
             h = math.log(s / sn)
             q = 0. if d_prev is None else h / (2 * h_prev)   # 1 / (2 r)
-            dd = d if d_prev is None else (1 + q) * d - q * d_prev
+            dd = d if d_prev is None or i == last else (1 + q) * d - q * d_prev
             x = (sn / s) * x + (1 - sn / s) * dd
             d_prev, h_prev = d, h
         if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
     return x
+sample_dpmpp_2m.option_values = OPTION_VALUES_MULTISTEP
 
 # %% ../notebooks/02a_multistep.ipynb #60e9bb34
 def _unipc_step(x, ms:list, lams:list, lam_t:float, p:int, variant:str, m_t=None):

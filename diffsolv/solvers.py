@@ -165,11 +165,13 @@ def step_to_zero(den, x, sigma):
 EULER_AT = ('none', 'first', 'last', 'both')
 
 def euler_intervals(euler_at:str, # 'none', 'first', 'last' or 'both'
-                    n:int # number of intervals of the grid
+                    n:int, # number of intervals of the grid
+                    allowed=EULER_AT, # the values the sampler honours (the multistep samplers: 'none' and 'last')
+                    why:str='' # said after the allowed values when euler_at is not one of them
                     ) -> set:
     "The indices of the intervals that `euler_at` gives an Euler step; a ValueError naming the allowed values otherwise."
-    if not isinstance(euler_at, str) or euler_at not in EULER_AT:
-        raise ValueError(f"euler_at must be one of {', '.join(map(repr, EULER_AT))}, got {euler_at!r}")
+    if not isinstance(euler_at, str) or euler_at not in allowed:
+        raise ValueError(f"euler_at must be one of {', '.join(map(repr, allowed))}, got {euler_at!r}{why}")
     return {j for j, where in ((0, 'first'), (n - 1, 'last')) if euler_at in (where, 'both')}
 
 # %% ../notebooks/02_solvers.ipynb #863a9dd6
@@ -213,6 +215,7 @@ _SAMPLER_ARGS = ('denoiser', 'x', 'sigmas', 'callback', 'generator')
 _KINDS = {'bool': ((bool,), 'true or false'), 'int': ((int,), 'an integer'), 'float': ((int, float), 'a number'),
           'str': ((str,), 'a string'), 'dict': ((dict,), 'a mapping')}
 OPTION_VALUES = {'time_var': get_time_var, 'euler_at': lambda v: euler_intervals(v, 1)}   # options whose value is checked up front (each raises a ValueError naming the choices)
+# a sampler's own `option_values` attribute (same form) overrides these for that sampler, e.g. the multistep samplers' euler_at
 
 def did_you_mean(word:str, choices) -> str:
     "' (did you mean X?)' for the closest of `choices` to `word`, or ''."
@@ -245,7 +248,8 @@ def check_options(solver:str, options:dict) -> dict:
             types, words = _KINDS[kind]
             if not isinstance(v, types) or (isinstance(v, bool) and kind != 'bool'):
                 raise ValueError(f"option {k!r} of solver {solver!r} must be {words}, got {v!r} ({type(v).__name__})")
-        if k in OPTION_VALUES: OPTION_VALUES[k](v)
+        check = getattr(get_solver(solver), 'option_values', {}).get(k, OPTION_VALUES.get(k))
+        if check: check(v)
     return options
 
 # %% ../notebooks/02_solvers.ipynb #9b8de37f
