@@ -24,6 +24,15 @@ def test_a_ci_report_is_marked_as_a_preview(tmp_path):
     out = json.loads((tmp_path / 'out.ipynb').read_text())
     assert 'Study report (CI preview)' in ''.join(out['cells'][0]['source']) and 'Preview, not the study' in out['cells'][1]['source'][0]
 
+def test_the_report_page_hides_papermills_parameters(tmp_path):
+    nb = dict(cells=[dict(cell_type='raw', metadata={}, source=['---\n', 'title: Study report\n', '---']),
+                     dict(cell_type='code', metadata=dict(tags=['injected-parameters']), source=['# Parameters\n', 'out_dir = "x"\n'], outputs=[]),
+                     dict(cell_type='code', metadata={}, source=['1 + 1'], outputs=[])], metadata={}, nbformat=4, nbformat_minor=5)
+    src = tmp_path / 'report.ipynb'; src.write_text(json.dumps(nb))
+    build_docs.copy_report(src, tmp_path / 'out.ipynb')
+    code = [c for c in json.loads((tmp_path / 'out.ipynb').read_text())['cells'] if c['cell_type'] == 'code']
+    assert code[0]['source'][0] == '#| include: false\n' and code[1]['source'] == ['1 + 1']
+
 def test_make_test_builds_its_docs_apart():
     make = (ROOT / 'Makefile').read_text()
     test_rule = make[make.index('\ntest:'):make.index('\nSTUDY_GRID')]

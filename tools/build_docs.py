@@ -62,8 +62,10 @@ def _stale(src, dst, deps):
 
 
 def copy_report(src, dst):
-    "Copy the executed report into _exec/; one that is not the study's (_study/report.ipynb) gets a preview banner after its title."
+    "Copy the executed report into _exec/, papermill's injected parameters hidden; one that is not the study's (_study/report.ipynb) gets a preview banner after its title."
     nb = json.loads(Path(src).read_text())
+    for c in nb['cells']:   # papermill's injected parameters are run bookkeeping, not for the reader
+        if 'injected-parameters' in c.get('metadata', {}).get('tags', []): c['source'] = ['#| include: false\n'] + list(c['source'])
     if Path(src).resolve() != (ROOT / '_study' / 'report.ipynb').resolve():
         note = PREVIEW_NOTE.format(Path(src).parent.relative_to(ROOT) if Path(src).is_relative_to(ROOT) else Path(src).parent)
         nb['cells'].insert(1, dict(cell_type='markdown', id='cipreview', metadata={}, source=[note]))
