@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 from .schedules import GRIDS, get_grid, append_zero
 from .solvers import SOLVERS, sample, get_solver, steps_for_nfe, PerSampleGenerators
-from .unet import EpsDenoiser, load_model, default_checkpoint
+from .unet import EpsDenoiser, load_model, default_checkpoint, write_atomic
 from .data import from_model_space
 from .train import TrainConfig, train, plot_log
 
@@ -127,11 +127,6 @@ def _train_parser():
     p.add_argument('--export', default=None, help='copy the final EMA model file to this path (e.g. models/mnist_unet.pt)')
     return p
 
-def _copy_atomic(src, dst):
-    "Copy a file so that `dst` is never half-written: to a temporary file beside it, then renamed into place."
-    dst = Path(dst); dst.parent.mkdir(parents=True, exist_ok=True); tmp = dst.with_name(f"{dst.name}.{os.getpid()}.tmp")
-    shutil.copy(src, tmp); os.replace(tmp, dst)
-
 def train_main(argv=None):
     "Entry point of `diffsolv-train`."
     p = _train_parser(); a = vars(p.parse_args(argv)); export = a.pop('export')
@@ -140,7 +135,7 @@ def train_main(argv=None):
     except (FileNotFoundError, ValueError) as e: p.exit(1, f"diffsolv-train: error: {e}\n")
     if not dist.is_initialized() or dist.get_rank() == 0:
         plot_log(Path(cfg.out) / 'log.csv', Path(cfg.out) / 'loss.png')
-        if export: _copy_atomic(Path(cfg.out) / 'model.pt', export)
+        if export: write_atomic(export, lambda tmp: shutil.copy(Path(cfg.out) / 'model.pt', tmp))
         print(f"trained to step {r['step']} in {r['wall_s']:.0f}s, last loss {r['loss']:.4f}; files in {cfg.out}")
     if dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
 

@@ -13,8 +13,9 @@ from .schedules import VPSchedule
 
 # %% auto #0
 __all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'timestep_embedding', 'ResBlock', 'Attention', 'check_precond',
-           'preconditioning', 'UNet', 'count_params', 'NetDenoiser', 'save_atomic', 'file_id', 'save_model',
-           'read_checkpoint', 'state_dict_mismatch', 'load_model', 'default_checkpoint', 'mnist_unet_problem']
+           'preconditioning', 'UNet', 'count_params', 'NetDenoiser', 'write_atomic', 'save_atomic', 'file_id',
+           'save_model', 'read_checkpoint', 'state_dict_mismatch', 'load_model', 'default_checkpoint',
+           'mnist_unet_problem']
 
 # %% ../notebooks/05_unet.ipynb #093d230d
 def timestep_embedding(t:torch.Tensor, # (B,) real-valued step indices
@@ -167,10 +168,14 @@ EpsDenoiser = NetDenoiser  # the earlier name; the parameterisation comes from t
 # %% ../notebooks/05_unet.ipynb #bbe1ff39
 MODEL_FORMAT = 'diffsolv-unet-v1'
 
-def save_atomic(obj, path):
-    "torch.save obj to path atomically: to a temporary file of this process in the same folder, then renamed into place."
+def write_atomic(path, write):
+    "Call write(tmp) for a temporary file of this process beside `path`, then rename it into place: `path` is never half-written."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp"); torch.save(obj, tmp); os.replace(tmp, path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp"); write(tmp); os.replace(tmp, path)
+
+def save_atomic(obj, path):
+    "torch.save obj to path atomically (`write_atomic`)."
+    write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 def file_id(path) -> str:
     "Short content hash of a file (sha1, 12 hex digits): what caches of results computed from the file are keyed by."
