@@ -252,7 +252,8 @@ def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='ka
     except DivergenceError as exc:
         row.update({k: math.nan for k in ('nfe', 'wall_s', 'wall_per_nfe', 'err_mean', 'err_mean_lo', 'err_mean_hi', 'err_median', 'err_max')},
                    diverged=True, error=str(exc))
-    row.update(data_rms=data_rms(p), unstable=bool(is_unstable(row['err_mean'], row['diverged'], data_rms(p))))
+    row['data_rms'] = data_rms(p)
+    row['unstable'] = bool(is_unstable(row['err_mean'], row['diverged'], row['data_rms']))
     return dict(row, status='ok', config_hash=config_hash(cfg), **versions())
 
 # %% ../notebooks/10_study.ipynb #b53150c6

@@ -7,7 +7,7 @@ real-vs-real floor at the same N (n training images drawn with a fixed seed agai
 balance (normalised entropy of the predicted classes) and mean confidence under the project's classifier; guided
 samples (labels cycled 0..9, w = 2, n // 4 of them): label accuracy. One CSV row per call is appended to --out.
 """
-import argparse, csv, os, time
+import argparse, csv, time
 from pathlib import Path
 import pandas as pd
 import torch
