@@ -1,7 +1,7 @@
 # diffsolv: every target creates the virtual environment .venv/ first if it is missing or stale.
 #   make study   the whole study: benchmark sweep (papermill), report, docs site
 #   make test    all checks: notebooks clean and exported, nbdev_test, pytest, CI-sized papermill runs, a docs preview in _test/docs
-#   make lab     JupyterLab with the project's kernel (adds --allow-root when run as root)
+#   make lab     JupyterLab with the project's kernel, the explorer (notebooks/13_explorer.ipynb) open (adds --allow-root when run as root)
 #   make peers   the optional extra: k-diffusion's samplers and diffusers' schedulers (make test/study install it)
 #   make docs    the HTML site in _docs/
 #   make train / make classifier   train (or continue training) the MNIST U-Net / retrain the classifier
@@ -117,7 +117,7 @@ classifier: $(STAMP)
 	$(PY) -m diffsolv.classifier models/mnist_classifier.pt --epochs 4 --threads 1
 
 lab: $(STAMP) $(KERNEL_CFG)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $$(test "$$(id -u)" = 0 && echo --allow-root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks notebooks/13_explorer.ipynb $$(test "$$(id -u)" = 0 && echo --allow-root)
 
 clean-test:
 	rm -rf _test
