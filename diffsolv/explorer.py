@@ -4,7 +4,7 @@
 
 # %% ../notebooks/13_explorer.ipynb #e1a0b003
 from __future__ import annotations
-import functools, io, math, time
+import functools, io, math, textwrap, time
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -21,10 +21,11 @@ from .reporting import log_axis, tick_label
 # %% auto #0
 __all__ = ['N_SAMPLES', 'DEFAULT_N', 'N_PATHS', 'MAX_NFE', 'REF_SAMPLES', 'GUIDANCE_CHOICES', 'explorer_problems',
            'explorer_problem', 'explorer_cache', 'reference_samples', 'explorer_reference', 'ode_paths', 'explore',
-           'summary_text', 'plot_2d', 'montage', 'plot_images', 'figure_png', 'explorer_view', 'show_selection',
-           'explorer_ui']
+           'wrapped', 'summary_text', 'plot_2d', 'montage', 'plot_images', 'figure_png', 'explorer_view',
+           'show_selection', 'explorer_ui']
 
 # %% ../notebooks/13_explorer.ipynb #e1a0b005
+# the study's reference machinery, imported in this one place only: if these names move, only this cell changes
 from .study import reference_solution, cache_root, repo_root, REFERENCE_TOL, ERROR_SAMPLES, NOISE_SEED_OFFSET
 from .gridopt import per_sample_rms
 
@@ -119,6 +120,10 @@ def explore(problem:str='ring2d', solver:str='heun', grid:str='karras', nfe:int=
     return dict(fig=fig, errors=err, samples=out, reference=ref, paths=paths, summary=summary, text=summary_text(summary))
 
 # %% ../notebooks/13_explorer.ipynb #e1a0b014
+def wrapped(text:str, width:int=100) -> str:
+    "text broken into lines of at most `width` characters, for notebook outputs."
+    return textwrap.fill(text, width)
+
 def summary_text(s:dict) -> str:
     "One paragraph saying what ran and how far it is from the reference."
     what = (f"{s['solver']} on {s['problem']}: {s['grid']} grid, {s['steps']} steps, {s['nfe']} NFE"
@@ -215,7 +220,7 @@ def show_selection(**selection):
     "Display the view of one selection in a notebook (the explorer without widgets; what the static docs show)."
     from IPython.display import display, Image
     png, text = explorer_view(**selection)
-    print(text)
+    print(wrapped(text))
     if png: display(Image(png))
 
 # %% ../notebooks/13_explorer.ipynb #e1a0b025
@@ -246,7 +251,7 @@ def explorer_ui(problem:str='ring2d', solver:str='heun', grid:str='karras', nfe:
         with out: png, text = explorer_view(**{k: _given(v.value) for k, v in w.items()}, **kwargs)   # a reference solve shows its progress here
         out.outputs = ()
         if png: out.append_display_data(Image(png))
-        (out.append_stdout if png else out.append_stderr)(text + '\n')
+        (out.append_stdout if png else out.append_stderr)(wrapped(text) + '\n')
     for v in w.values(): v.observe(update, names='value')
     update()
     ui = W.VBox([W.HBox([W.VBox([w[k] for k in ('problem', 'solver', 'grid', 'nfe')]),
