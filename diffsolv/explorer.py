@@ -19,7 +19,7 @@ from .cli import DEFAULT_GUIDANCE
 from .reporting import log_axis, tick_label
 
 # %% auto #0
-__all__ = ['N_SAMPLES', 'DEFAULT_N', 'N_PATHS', 'MAX_NFE', 'REF_SAMPLES', 'GUIDANCE_CHOICES', 'explorer_problems',
+__all__ = ['N_SAMPLES', 'DEFAULT_N', 'N_PATHS', 'MAX_NFE', 'REF_SAMPLES', 'GUIDANCE_CHOICES', 'STUDY_SEED', 'explorer_problems',
            'explorer_problem', 'explorer_cache', 'reference_samples', 'explorer_reference', 'ode_paths', 'explore',
            'wrapped', 'summary_text', 'plot_2d', 'montage', 'plot_images', 'figure_png', 'explorer_view',
            'show_selection', 'explorer_ui']
@@ -66,14 +66,18 @@ def explorer_cache():
     "Where the explorer writes references: $DIFFSOLV_CACHE if set, else .cache/explorer of the repository."
     return cache_root() or repo_root() / '.cache' / 'explorer'
 
-def reference_samples(problem:str, p, n:int) -> int:
-    "How many of the n samples shown get a reference: all on a closed-form problem, the study's error samples on its U-Net, a few on a labelled one."
-    return min(n, ERROR_SAMPLES[p.name]) if p.name in ERROR_SAMPLES else min(n, REF_SAMPLES.get(problem, n))
+STUDY_SEED = 0   # the seed of the study's runs: their references of the U-Net are shipped in results/refs/
+
+def _study_set(p, seed) -> bool: return p.name in ERROR_SAMPLES and seed == STUDY_SEED
+
+def reference_samples(problem:str, p, n:int, seed:int) -> int:
+    "How many of the n samples shown get a reference: all on a closed-form problem, the study's error samples where its reference is shipped, else a few."
+    return min(n, ERROR_SAMPLES[p.name]) if _study_set(p, seed) else min(n, REF_SAMPLES.get(problem, n))
 
 def explorer_reference(p, x:torch.Tensor, sigma_from:float, sigma_to:float, seed:int, cache=None, progress:bool=True) -> torch.Tensor:
     "DOP853 endpoints for the samples x = p.noise(len(x), seed) (`reference_solution`, cached as the study caches it)."
     if p.name.startswith('mnist_unet'): REFERENCE_TOL.setdefault(p.name, REFERENCE_TOL['mnist_unet'])   # a labelled U-Net is a network problem too
-    n_ref = max(len(x), ERROR_SAMPLES.get(p.name, len(x)))   # the study's set: its shipped reference answers at once
+    n_ref = max(len(x), ERROR_SAMPLES[p.name]) if _study_set(p, seed) else len(x)   # the study's set: its shipped reference answers at once
     xr = p.noise(n_ref, seed) if n_ref > len(x) else x
     return reference_solution(p, xr, sigma_from, sigma_to, seed, cache=cache or explorer_cache(), progress=progress)[:len(x)]
 
@@ -101,7 +105,7 @@ def explore(problem:str='ring2d', solver:str='heun', grid:str='karras', nfe:int=
     check_options(solver, options)
     sig = get_grid(grid, steps_for_nfe(solver, nfe), p.schedule)
     n = n_samples or N_SAMPLES.get(problem, DEFAULT_N)
-    x, m = p.noise(n, seed), reference_samples(problem, p, n)
+    x, m = p.noise(n, seed), reference_samples(problem, p, n, seed)
     ref = explorer_reference(p, x[:m], float(sig[0]), float(sig[-1]), seed, cache, progress)
     k = min(n_paths, n) if p.shape == (2,) else 0
     path = [(float(sig[0]), x[:k])]
