@@ -115,7 +115,7 @@ def main(argv=None):
 #| eval: false
 if __name__ == '__main__': main()
 
-# %% ../notebooks/07_classifier.ipynb #31ef38d9
+# %% ../notebooks/07_classifier.ipynb #52a26be2
 class MnistFeatures(nn.Module):
     "torchmetrics feature extractor: images in [0, 1] (N, 1, 28, 28) -> classifier features (N, 128)."
     num_features = MnistClassifier.num_features
@@ -135,6 +135,7 @@ class _Given(nn.Module):
     def __init__(self, n:int): super().__init__(); self.num_features = n
     def forward(self, f): return f
 
+# %% ../notebooks/07_classifier.ipynb #69786642
 class MnistDistances:
     "Frechet distance and KID between a fixed real set and generated images in the classifier's features; the real features are computed once."
     def __init__(self, real, classifier=None, kid_subsets:int=50, batch_size:int=500,
@@ -186,6 +187,7 @@ class MnistDistances:
         self.fd.reset()
         return float(np.std(fds, ddof=1))
 
+# %% ../notebooks/07_classifier.ipynb #8c9936fb
 def fd_mnist(real, fake, classifier=None, batch_size:int=500) -> float:
     "Frechet distance between real and generated images in the MNIST classifier's feature space."
     return MnistDistances(real, classifier, batch_size=batch_size)(fake, which=('fd',))['fd_mnist']
