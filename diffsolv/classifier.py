@@ -4,7 +4,7 @@
 
 # %% ../notebooks/07_classifier.ipynb #42b00d19
 from __future__ import annotations
-import os, time, warnings
+import functools, os, time, warnings
 from statistics import NormalDist
 from pathlib import Path
 import numpy as np
@@ -15,12 +15,13 @@ from tqdm.auto import tqdm
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 from .data import mnist_tensors
-from .unet import read_checkpoint, save_atomic, file_id, state_dict_mismatch
+from .io import repo_root, save_atomic, file_id, cache_root, cache_dir
+from .unet import read_checkpoint, state_dict_mismatch
 
 # %% auto #0
-__all__ = ['CLASSIFIER_FORMAT', 'MnistClassifier', 'accuracy', 'predict', 'train_classifier', 'default_classifier',
+__all__ = ['CLASSIFIER_FORMAT', 'FD_BOOT', 'MnistClassifier', 'accuracy', 'predict', 'train_classifier', 'default_classifier',
            'save_classifier', 'load_classifier', 'main', 'MnistFeatures', 'MnistDistances', 'fd_mnist', 'kid_mnist',
-           'judge']
+           'mnist_distances', 'fd_floor', 'mnist_metrics', 'judge']
 
 # %% ../notebooks/07_classifier.ipynb #f5c00fb7
 class MnistClassifier(nn.Module):
@@ -80,8 +81,7 @@ CLASSIFIER_FORMAT = 'diffsolv-classifier-v1'
 def default_classifier() -> Path:
     "The shipped classifier: $DIFFSOLV_CLASSIFIER, else models/mnist_classifier.pt in the source checkout."
     if os.environ.get('DIFFSOLV_CLASSIFIER'): return Path(os.environ['DIFFSOLV_CLASSIFIER'])
-    import importlib.util
-    return Path(importlib.util.find_spec('diffsolv').origin).resolve().parent.parent / 'models' / 'mnist_classifier.pt'
+    return (repo_root(required=False) or Path.cwd()) / 'models' / 'mnist_classifier.pt'
 
 def save_classifier(path, model:MnistClassifier, **meta):
     "Write the classifier's weights (atomically) with metadata such as its test accuracy."
@@ -115,7 +115,7 @@ def main(argv=None):
 #| eval: false
 if __name__ == '__main__': main()
 
-# %% ../notebooks/07_classifier.ipynb #31ef38d9
+# %% ../notebooks/07_classifier.ipynb #52a26be2
 class MnistFeatures(nn.Module):
     "torchmetrics feature extractor: images in [0, 1] (N, 1, 28, 28) -> classifier features (N, 128)."
     num_features = MnistClassifier.num_features
@@ -135,6 +135,7 @@ class _Given(nn.Module):
     def __init__(self, n:int): super().__init__(); self.num_features = n
     def forward(self, f): return f
 
+# %% ../notebooks/07_classifier.ipynb #69786642
 class MnistDistances:
     "Frechet distance and KID between a fixed real set and generated images in the classifier's features; the real features are computed once."
     def __init__(self, real, classifier=None, kid_subsets:int=50, batch_size:int=500,
@@ -186,6 +187,7 @@ class MnistDistances:
         self.fd.reset()
         return float(np.std(fds, ddof=1))
 
+# %% ../notebooks/07_classifier.ipynb #8c9936fb
 def fd_mnist(real, fake, classifier=None, batch_size:int=500) -> float:
     "Frechet distance between real and generated images in the MNIST classifier's feature space."
     return MnistDistances(real, classifier, batch_size=batch_size)(fake, which=('fd',))['fd_mnist']
@@ -194,6 +196,33 @@ def kid_mnist(real, fake, classifier=None, subsets:int=50, subset_size:int=None,
     "(mean, std) of KID over random subsets, in the MNIST classifier's feature space."
     d = MnistDistances(real, classifier, kid_subsets=subsets)(fake, which=('kid',), kid_subset_size=subset_size, seed=seed)
     return d['kid_mnist'], d['kid_mnist_std']
+
+# %% ../notebooks/07_classifier.ipynb #607aa8e5
+@functools.lru_cache(maxsize=1)
+def mnist_distances(cache:Path|None=None) -> MnistDistances:
+    "One MnistDistances against the MNIST test set per process; the 10,000 real features are computed once and cached (features/ of the cache root, default .cache/features)."
+    name, cache = f"mnist_test__{file_id(default_classifier())}.pt", cache_root() if cache is None else cache   # the test set's features, per classifier file
+    path = next((q for q in (cache_dir('features', cache) / name, cache_dir('features') / name) if q.exists()), cache_dir('features', cache) / name)
+    if path.exists(): return MnistDistances(None, real_features=torch.load(path, weights_only=True))
+    md = MnistDistances(mnist_tensors(train=False)[0])
+    save_atomic(md.real_features, path)
+    return md
+
+# %% ../notebooks/07_classifier.ipynb #5c19ba35
+@functools.lru_cache(maxsize=8)
+def fd_floor(n:int, cache:Path|None=None, seed:int=0) -> float:
+    "fd_mnist of n MNIST training images (a seeded draw) against the test set: what a perfect model scores at this N."
+    x = mnist_tensors(train=True)[0]
+    return mnist_distances(cache)(x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]], which=('fd',))['fd_mnist']
+
+# %% ../notebooks/07_classifier.ipynb #c97eb359
+FD_BOOT = 200   # bootstrap resamples of the generated set for the fd_mnist interval
+
+def mnist_metrics(p, out:torch.Tensor, sigma_end:float, seed:int, cache:Path|None=None) -> dict:
+    "The metric 'mnist' of the benchmark: fd_mnist (with a bootstrap interval and the real-vs-real floor at the same N) and kid_mnist of model-space samples."
+    if len(out) < 2: return {}
+    from diffsolv.data import from_model_space
+    return dict(mnist_distances(cache)(from_model_space(out.float()), fd_boot=FD_BOOT), fd_floor=fd_floor(len(out), cache))
 
 # %% ../notebooks/07_classifier.ipynb #39c683c7
 def judge(images, labels=None, classifier=None) -> dict:

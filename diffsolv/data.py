@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torchvision
 from torchvision import transforms
+from .io import repo_root
 
 # %% auto #0
 __all__ = ['MNIST_HINT', 'FASHION_DIR', 'data_root', 'mnist_pickle_path', 'NumpyOnlyUnpickler', 'load_mnist_arrays', 'write_idx',
@@ -23,8 +24,7 @@ def data_root(root=None) -> Path:
     "The folder datasets are written to: `root`, $DIFFSOLV_DATA, the checkout's data/ or ./data."
     if root is not None: return Path(root)
     if os.environ.get('DIFFSOLV_DATA'): return Path(os.environ['DIFFSOLV_DATA'])
-    repo = Path(importlib.util.find_spec('diffsolv').origin).resolve().parent.parent
-    return repo / 'data' if (repo / 'settings.ini').exists() else Path.cwd() / 'data'
+    return (repo_root(required=False) or Path.cwd()) / 'data'
 
 # %% ../notebooks/04_data.ipynb #de7fb6ac
 def mnist_pickle_path() -> Path:

@@ -12,11 +12,13 @@ import torch
 from scipy.optimize import minimize
 from .schedules import get_grid, GRIDS
 from .solvers import sample, steps_for_nfe, get_solver, DivergenceError
-from .testbeds import get_problem, reference_flow
+from .testbeds import get_problem, problem_key, reference_flow
+from .io import config_hash, resolve_dir, atomic_write_csv
+from .metrics import per_sample_rms   # the error of a sample (defined in diffsolv.metrics; importable from here as before)
 
 # %% auto #0
-__all__ = ['CALIB_SEED', 'SAME_ALGORITHM', 'theta_to_sigmas', 'sigmas_to_theta', 'per_sample_rms', 'grid_loss', 'optimize_grid',
-           'evaluate_grid', 'grid_cache_path', 'optimized_grid']
+__all__ = ['CALIB_SEED', 'SAME_ALGORITHM', 'theta_to_sigmas', 'sigmas_to_theta', 'grid_loss', 'optimize_grid', 'evaluate_grid',
+           'grid_cache_path', 'optimized_grid']
 
 # %% ../notebooks/03_gridopt.ipynb #c764edf3
 CALIB_SEED = 1_000_000
@@ -33,10 +35,6 @@ def sigmas_to_theta(sigmas) -> np.ndarray:
     return np.log(-np.diff(np.log(np.asarray(sigmas, dtype=np.float64))))
 
 # %% ../notebooks/03_gridopt.ipynb #ca13f0e7
-def per_sample_rms(out:torch.Tensor, ref:torch.Tensor) -> torch.Tensor:
-    "Per-sample error: RMS over coordinates of out - ref, shape (B,). The benchmark's error, too."
-    return (out - ref).flatten(1).pow(2).mean(1).sqrt()
-
 def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
     "Mean RMS error of `solver` on grid `sigmas` against the reference endpoints; inf if it diverges or the grid is degenerate."
     try: out = sample(problem.denoiser, x, sigmas, solver, **options)
@@ -48,7 +46,7 @@ def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
 def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='karras',
                   maxfev:int=3000, # budget of loss evaluations for Powell
                   options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
-                  reference=None # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at 1e-10
+                  reference=None # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at the problem's reference_tol
                   ) -> dict:
     "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit."
     p, options = get_problem(problem), dict(options or {})
@@ -56,7 +54,7 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='ka
     s_init = get_grid(init, n, p.schedule)
     smax, smin = float(s_init[0]), float(s_init[-1])
     x = p.noise(n_calib, CALIB_SEED)
-    ref = reference(p, x, smax, smin, CALIB_SEED) if reference else reference_flow(p.denoiser, x, smax, smin)
+    ref = reference(p, x, smax, smin, CALIB_SEED) if reference else reference_flow(p.denoiser, x, smax, smin, rtol=p.reference_tol, atol=p.reference_tol)
     f = lambda th: grid_loss(p, solver, x, ref, theta_to_sigmas(th, smax, smin), **options)
     t0, l0 = time.perf_counter(), f(sigmas_to_theta(s_init))
     res = minimize(f, sigmas_to_theta(s_init), method='Powell', options=dict(maxfev=maxfev, xtol=1e-3, ftol=1e-4))
@@ -70,29 +68,34 @@ def evaluate_grid(problem:str, solver:str, sigmas, n_samples:int=256, seed:int=0
     "Mean RMS error of `solver` on `sigmas` over held-out noise (seeds seed..seed+n_samples-1)."
     p = get_problem(problem)
     x = p.noise(n_samples, seed)
-    ref = reference_flow(p.denoiser, x, float(sigmas[0]), float(sigmas[-1]))
+    ref = reference_flow(p.denoiser, x, float(sigmas[0]), float(sigmas[-1]), rtol=p.reference_tol, atol=p.reference_tol)
     return grid_loss(p, solver, x, ref, sigmas, **options)
 
-# %% ../notebooks/03_gridopt.ipynb #db74d347
-def grid_cache_path(cache_dir, problem, solver, nfe, options=None) -> Path:
+# %% ../notebooks/03_gridopt.ipynb #bb2b56b0
+def grid_cache_path(cache_dir, problem, solver, nfe, options=None,
+                    key:str='' # the problem's cache_key (a checkpoint's file_id): a new model gets new fits
+                    ) -> Path:
     "Where the fitted grid for this configuration is cached."
-    from diffsolv.study import config_hash
     o = json.dumps(options or {}, sort_keys=True)
-    return Path(cache_dir) / f"{problem}__{solver}__nfe{int(nfe)}__{config_hash(dict(options=o))}.csv"
+    h = config_hash(dict(options=o, model=key) if key else dict(options=o))   # closed-form problems: named as they always were
+    return Path(cache_dir) / f"{problem}__{solver}__nfe{int(nfe)}__{h}.csv"
 
+# %% ../notebooks/03_gridopt.ipynb #b80cb380
 # Peers that compute the same thing as a diffsolv solver (equal to 1e-12 in tests/test_peers.py): fitting a grid
 # for them would repeat the same fit, so they share it.
 SAME_ALGORITHM = {'k:euler': 'euler', 'k:heun': 'heun', 'k:dpmpp_2m': 'dpmpp_2m', 'd:ddim': 'ddim', 'd:heun': 'heun', 'd:unipc': 'unipc'}
 
+# %% ../notebooks/03_gridopt.ipynb #b60839c7
 def optimized_grid(problem:str, solver:str, nfe:int, cache_dir='results/grids', options:dict|None=None,
                    n_calib:int=64, maxfev:int=3000, reference=None,
-                   read_also=() # further folders searched for an existing fit (e.g. the committed results/grids); new fits go to cache_dir
+                   read_also=(), # further folders searched for an existing fit (e.g. the committed results/grids); new fits go to cache_dir
+                   key:str|None=None # the problem's cache_key; None: `problem_key(problem)`
                    ) -> torch.Tensor:
     "The fitted grid for (problem, solver, nfe, options), from the cache or fitted now and cached."
-    from diffsolv.study import resolve_dir, atomic_write_csv
     if not options: solver = SAME_ALGORITHM.get(solver, solver)   # a peer that is the same algorithm shares its fit
-    path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options)
-    for q in [path] + [grid_cache_path(resolve_dir(d, 'results/grids'), problem, solver, nfe, options) for d in read_also]:
+    key = problem_key(problem) if key is None else key
+    path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options, key)
+    for q in [path] + [grid_cache_path(resolve_dir(d, 'results/grids'), problem, solver, nfe, options, key) for d in read_also]:
         if q.exists(): return torch.tensor(pd.read_csv(q).sigma.values, dtype=torch.float64)
     fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options, reference=reference)
     meta = {k: v for k, v in fit.items() if k != 'sigmas'}

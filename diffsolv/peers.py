@@ -267,7 +267,7 @@ def side_by_side(problem:str='ring2d', solvers=('euler', 'k:euler', 'd:euler', '
     from diffsolv.schedules import get_grid
     from diffsolv.solvers import sample, steps_for_nfe
     from diffsolv.testbeds import get_problem, reference_flow
-    from diffsolv.gridopt import per_sample_rms
+    from diffsolv.metrics import per_sample_rms
     p, rows, refs = get_problem(problem), [], {}
     x = p.noise(n_samples, seed)
     ref = reference_flow(p.denoiser, x, p.schedule.sigma_max, p.schedule.sigma_min)

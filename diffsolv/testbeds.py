@@ -4,15 +4,17 @@
 
 # %% ../notebooks/01_testbeds.ipynb #7cdf6a3c
 from __future__ import annotations
-import math, sys, time
+import functools, importlib, math, os, sys, time
 import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 from tqdm import tqdm
+from .io import resolve
 
 # %% auto #0
 __all__ = ['PROBLEMS', 'GaussianMixture', 'gaussian_flow', 'ring2d', 'gauss_nd', 'gmm_nd', 'LogSigmaProgress', 'reference_flow',
-           'IdealDenoiser', 'synthetic_images', 'sliced_wasserstein', 'mean_nll', 'Problem', 'get_problem']
+           'IdealDenoiser', 'synthetic_images', 'Problem', 'load_plugins', 'register_problem', 'problem_names',
+           'get_problem', 'problem_key']
 
 # %% ../notebooks/01_testbeds.ipynb #2deac51e
 class GaussianMixture:
@@ -51,8 +53,8 @@ class GaussianMixture:
     __call__ = denoiser
 
     def log_prob(self, x:torch.Tensor, sigma=0.) -> torch.Tensor:
-        "log p_sigma(x) under the noised mixture."
-        x = x.to(torch.float64)
+        "log p_sigma(x) under the noised mixture; x of shape (B, d) or (B, ...) with d values per sample."
+        x = x.to(torch.float64).flatten(1)
         sigma = torch.as_tensor(sigma, dtype=torch.float64).expand(x.shape[0])
         var = self.stds[None] ** 2 + sigma[:, None] ** 2
         d2 = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)
@@ -185,48 +187,87 @@ def synthetic_images(n:int=64, size:int=8, seed:int=0) -> torch.Tensor:
     return (2 * img - 1)[:, None]
 
 # %% ../notebooks/01_testbeds.ipynb #716a6841
-from scipy.stats import wasserstein_distance
-
-def sliced_wasserstein(a:torch.Tensor, b:torch.Tensor, n_proj:int=128, seed:int=0) -> float:
-    "Sliced Wasserstein-1 distance between sample sets a (n, ...) and b (m, ...), over n_proj seeded random directions."
-    a, b = a.detach().to(torch.float64).flatten(1), b.detach().to(torch.float64).flatten(1)
-    if a.shape[1] != b.shape[1]: raise ValueError(f"sample sets must have the same dimension, got {a.shape[1]} and {b.shape[1]}")
-    th = torch.randn(a.shape[1], n_proj, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    pa, pb = (a @ (th / th.norm(dim=0))).numpy(), (b @ (th / th.norm(dim=0))).numpy()
-    return float(sum(wasserstein_distance(pa[:, j], pb[:, j]) for j in range(n_proj)) / n_proj)
-
-def mean_nll(data, x:torch.Tensor, sigma:float) -> float:
-    "Mean negative log-likelihood of samples x under the true density of `data` noised to sigma."
-    return -data.log_prob(x.flatten(1) if isinstance(data, GaussianMixture) else x, sigma).mean().item()
+from .metrics import sliced_wasserstein, mean_nll   # defined in diffsolv.metrics; importable from here as before
 
 # %% ../notebooks/01_testbeds.ipynb #752e8f67
 from .schedules import VPSchedule
 
 class Problem:
-    "A denoiser plus what the benchmark needs to start and judge a sampler on it."
-    def __init__(self, name, denoiser, shape, schedule:VPSchedule, data=None):
+    "A denoiser plus what the benchmark needs to start and judge a sampler on it, and its policy (how it is referenced, judged and cached)."
+    def __init__(self, name, denoiser, shape, schedule:VPSchedule,
+                 data=None, # the target distribution, with .sample(n, generator) and .log_prob(x, sigma), or None
+                 reference_tol:float=1e-10, # DOP853 rtol = atol of the reference solve
+                 cache_reference:bool=False, # an expensive reference: cached on disk and shared between processes
+                 error_samples:int|None=None, # the error is measured on at most this many samples of a run (None: all)
+                 fit_budget:dict|None=None, # keyword arguments of the grid fit, e.g. dict(n_calib=16, maxfev=120)
+                 metrics=None, # distribution metrics (names in diffsolv.metrics.METRICS); default swd, nll when data has a density
+                 exact_flow=None, # callable(x, sigma_from, sigma_to): the flow in closed form, if known
+                 cache_key:str='', # what results depend on besides the configuration (a checkpoint's file_id); '' for closed forms
+                 real_data=None # callable(n) -> n data samples, for data that `data` cannot draw (e.g. a dataset's test images)
+                 ):
         self.name, self.denoiser, self.shape, self.schedule, self.data = name, denoiser, tuple(shape), schedule, data
-        # data: the target distribution, with .sample(n, generator) and .log_prob(x, sigma), or None
+        has_density = data is not None and hasattr(data, 'sample') and hasattr(data, 'log_prob')
+        self.reference_tol, self.cache_reference, self.error_samples = float(reference_tol), bool(cache_reference), error_samples
+        self.fit_budget, self.exact_flow, self.cache_key, self.real_data = dict(fit_budget or {}), exact_flow, str(cache_key), real_data
+        self.metrics = tuple(('swd', 'nll') if metrics is None and has_density else metrics or ())
 
     def noise(self, n:int, seed:int) -> torch.Tensor:
         "Initial states at sigma_max: sample i is drawn from its own generator seeded seed+i (batch-independent)."
         z = [torch.randn(self.shape, generator=torch.Generator().manual_seed(seed + i), dtype=torch.float64) for i in range(n)]
         return torch.stack(z) * self.schedule.sigma_max
 
+    def data_samples(self, n:int) -> torch.Tensor|None:
+        "n samples of the data (`real_data`, else `data.sample` from seed 0); None when the problem has none."
+        if self.real_data is not None: return self.real_data(n)
+        if self.data is not None and hasattr(self.data, 'sample'): return self.data.sample(n, torch.Generator().manual_seed(0))
+        return None
+
     def __repr__(self): return f"Problem({self.name!r}, shape={self.shape}, {self.schedule})"
 
+# %% ../notebooks/01_testbeds.ipynb #f7687dda
 def _mixture_problem(mix, schedule='linear'):
-    return Problem(mix.name, mix, (mix.dim,), VPSchedule.from_name(schedule), data=mix)
+    exact = (lambda x, sigma_from, sigma_to: gaussian_flow(mix, x, sigma_from, sigma_to)) if len(mix.means) == 1 else None
+    return Problem(mix.name, mix, (mix.dim,), VPSchedule.from_name(schedule), data=mix, exact_flow=exact)
 
 def _images_problem(images, name, schedule='linear'):
     ideal = IdealDenoiser(images, name)
     return Problem(name, ideal, ideal.shape, VPSchedule.from_name(schedule), data=ideal)
 
+# %% ../notebooks/01_testbeds.ipynb #cc9daf03
 PROBLEMS = {'ring2d': lambda: _mixture_problem(ring2d()), 'gmm64': lambda: _mixture_problem(gmm_nd(64)),
             'gauss4': lambda: _mixture_problem(gauss_nd(4)),
-            'images_ideal': lambda: _images_problem(synthetic_images(64, 8), 'images_ideal')}
+            'images_ideal': lambda: _images_problem(synthetic_images(64, 8), 'images_ideal'),
+            'mnist_unet': 'diffsolv.unet:mnist_unet_problem'}   # factory, or 'module:function' imported on first use
 
+# %% ../notebooks/01_testbeds.ipynb #649bac31
+def load_plugins(names:str|None=None) -> list:
+    "Import the modules named in `names` (default: $DIFFSOLV_PLUGINS, comma-separated) so that they can register problems."
+    mods = [m.strip() for m in (os.environ.get('DIFFSOLV_PLUGINS', '') if names is None else names).split(',') if m.strip()]
+    for m in mods:
+        try: importlib.import_module(m)
+        except ImportError as e: raise ImportError(f"DIFFSOLV_PLUGINS names {m!r}, which does not import: {e}") from e
+    return mods
+
+# %% ../notebooks/01_testbeds.ipynb #974bf15e
+def register_problem(name:str, factory):
+    "Register `factory` (a callable returning a `Problem`, or 'module:function') as the problem `name`."
+    if not (callable(factory) or isinstance(factory, str) and ':' in factory):
+        raise ValueError(f"a problem factory must be a callable or 'module:function', got {factory!r}")
+    PROBLEMS[name] = factory
+    problem_key.cache_clear()
+
+def problem_names() -> list:
+    "The names of all problems, $DIFFSOLV_PLUGINS' included."
+    load_plugins()
+    return sorted(PROBLEMS)
+
+# %% ../notebooks/01_testbeds.ipynb #038c1ce7
 def get_problem(name:str) -> Problem:
-    "Build the problem `name` (one of `PROBLEMS`)."
-    if name not in PROBLEMS: raise ValueError(f"unknown problem {name!r}; choose one of {sorted(PROBLEMS)}")
-    return PROBLEMS[name]()
+    "Build the problem `name` (one of `problem_names()`)."
+    if name not in problem_names(): raise ValueError(f"unknown problem {name!r}; choose one of {problem_names()}")
+    return resolve(PROBLEMS[name])()
+
+@functools.lru_cache(maxsize=None)
+def problem_key(name:str) -> str:
+    "`get_problem(name).cache_key`, built once per process: what the problem's cached results are keyed by besides its configuration."
+    return get_problem(name).cache_key

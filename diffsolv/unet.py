@@ -10,12 +10,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .schedules import VPSchedule
+from .io import repo_root, write_atomic, save_atomic, file_id   # atomic writes and content hashes (diffsolv.io), importable from here as before
+from .testbeds import Problem
 
 # %% auto #0
-__all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'timestep_embedding', 'ResBlock', 'Attention', 'check_precond',
-           'preconditioning', 'UNet', 'count_params', 'NetDenoiser', 'write_atomic', 'save_atomic', 'file_id',
-           'save_model', 'read_checkpoint', 'state_dict_mismatch', 'load_model', 'default_checkpoint',
-           'mnist_unet_problem']
+__all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'MNIST_POLICY', 'timestep_embedding', 'ResBlock', 'Attention',
+           'check_precond', 'preconditioning', 'UNet', 'count_params', 'NetDenoiser', 'save_model', 'read_checkpoint',
+           'state_dict_mismatch', 'load_model', 'default_checkpoint', 'mnist_test_digits', 'mnist_unet_problem']
 
 # %% ../notebooks/05_unet.ipynb #093d230d
 def timestep_embedding(t:torch.Tensor, # (B,) real-valued step indices
@@ -165,28 +166,15 @@ class NetDenoiser:
 
 EpsDenoiser = NetDenoiser  # the earlier name; the parameterisation comes from the model
 
-# %% ../notebooks/05_unet.ipynb #bbe1ff39
+# %% ../notebooks/05_unet.ipynb #965327e2
 MODEL_FORMAT = 'diffsolv-unet-v1'
-
-def write_atomic(path, write):
-    "Call write(tmp) for a temporary file of this process beside `path`, then rename it into place: `path` is never half-written."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp"); write(tmp); os.replace(tmp, path)
-
-def save_atomic(obj, path):
-    "torch.save obj to path atomically (`write_atomic`)."
-    write_atomic(path, lambda tmp: torch.save(obj, tmp))
-
-def file_id(path) -> str:
-    "Short content hash of a file (sha1, 12 hex digits): what caches of results computed from the file are keyed by."
-    import hashlib
-    return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:12]
 
 def save_model(path, model:UNet, schedule:VPSchedule, **meta):
     "Write model weights, architecture and schedule to `path` (atomically)."
     save_atomic(dict(format=MODEL_FORMAT, config=model.config, schedule=schedule.name, T=schedule.T,
                      state_dict={k: v.detach().cpu().float() for k, v in model.state_dict().items()}, meta=meta), path)
 
+# %% ../notebooks/05_unet.ipynb #d4c17c08
 def read_checkpoint(path) -> dict:
     "torch.load a diffsolv file safely, with clear errors for missing, corrupt or foreign files."
     if not Path(path).is_file(): raise FileNotFoundError(f"checkpoint {path} does not exist")
@@ -196,6 +184,7 @@ def read_checkpoint(path) -> dict:
     if not isinstance(d, dict) or 'format' not in d: raise ValueError(f"checkpoint {path} is not a diffsolv checkpoint (no 'format' tag)")
     return d
 
+# %% ../notebooks/05_unet.ipynb #cd7f6ec1
 def state_dict_mismatch(model:nn.Module, sd:dict) -> str:
     "What keeps the weights `sd` from loading into `model`, in one sentence (counts and the first key of each kind)."
     own = model.state_dict()
@@ -203,6 +192,7 @@ def state_dict_mismatch(model:nn.Module, sd:dict) -> str:
              ('of another shape', [k for k in own if k in sd and tuple(own[k].shape) != tuple(sd[k].shape)])]
     return ', '.join(f"{len(v)} {what} (first: {v[0]})" for what, v in kinds if v) or 'the weights do not load'
 
+# %% ../notebooks/05_unet.ipynb #a3fdb27b
 def load_model(path, device='cpu'):
     "Load (model in eval mode, schedule, meta) from a model file or a training checkpoint (its EMA weights)."
     d = read_checkpoint(path)
@@ -213,23 +203,29 @@ def load_model(path, device='cpu'):
     except RuntimeError: raise ValueError(f"checkpoint {path} does not match its architecture {d['config']}: {state_dict_mismatch(model, sd)}") from None
     return model.to(device).eval().requires_grad_(False), VPSchedule.from_name(d['schedule'], d['T']), d.get('meta', {})
 
-# %% ../notebooks/05_unet.ipynb #93d488ea
+# %% ../notebooks/05_unet.ipynb #a8e4a535
 def default_checkpoint() -> Path:
     "The shipped model: $DIFFSOLV_MODEL, else models/mnist_unet.pt in the source checkout."
     if os.environ.get('DIFFSOLV_MODEL'): return Path(os.environ['DIFFSOLV_MODEL'])
-    import importlib.util
-    return Path(importlib.util.find_spec('diffsolv').origin).resolve().parent.parent / 'models' / 'mnist_unet.pt'
+    return (repo_root(required=False) or Path.cwd()) / 'models' / 'mnist_unet.pt'
+
+# %% ../notebooks/05_unet.ipynb #4e57f4b8
+def mnist_test_digits(n:int) -> torch.Tensor:
+    "The first n MNIST test digits in model space (float64 in [-1, 1]): the data the MNIST model is measured against."
+    from diffsolv.data import mnist_tensors
+    return mnist_tensors(False)[0][:n].double() / 127.5 - 1
+
+# %% ../notebooks/05_unet.ipynb #cfcf78c9
+MNIST_POLICY = dict(reference_tol=1e-5, cache_reference=True, error_samples=32, fit_budget=dict(n_calib=16, maxfev=120), metrics=('mnist',))
 
 def mnist_unet_problem(checkpoint=None, # model file; default `default_checkpoint()`
                        label=None, # None, an int, or a tensor of per-sample labels
                        guidance:float=1., # classifier-free guidance weight (used only with a label)
                        device='cpu'):
-    "A `Problem` whose denoiser is the trained MNIST U-Net."
-    from diffsolv.testbeds import Problem
+    "A `Problem` whose denoiser is the trained MNIST U-Net, with a network's policy (`MNIST_POLICY`) and the checkpoint's `file_id` as cache key."
     path = Path(checkpoint) if checkpoint else default_checkpoint()
     if not path.is_file(): raise FileNotFoundError(f"no MNIST model at {path}: run `make train` (or `diffsolv-train`) or pass checkpoint=PATH")
     model, sched, meta = load_model(path, device)
     name = 'mnist_unet' + ('' if label is None else f'_y{label}_w{guidance:g}' if isinstance(label, int) else f'_cond_w{guidance:g}')
-    prob = Problem(name, NetDenoiser(model, sched, labels=label, guidance=guidance), (1, 28, 28), sched)
-    prob.checkpoint_id = file_id(path)   # cached references are keyed by the weights
-    return prob
+    return Problem(name, NetDenoiser(model, sched, labels=label, guidance=guidance), (1, 28, 28), sched,
+                   cache_key=file_id(path), real_data=mnist_test_digits, **MNIST_POLICY)

@@ -1,35 +1,34 @@
 """Long waits say what they do, and caches go where the results go (issue 15, item 3).
 
-A network problem is imitated by ring2d under another name with an entry in REFERENCE_TOL: its reference is then
-solved, announced and cached exactly as the U-Net's is, in a second instead of minutes."""
+A network problem is imitated by ring2d under another name whose policy caches its reference (Problem(...,
+cache_reference=True)): its reference is then solved, announced and cached exactly as the U-Net's is, in a second
+instead of minutes."""
 import os, shutil, subprocess, sys
 from pathlib import Path
 import pandas as pd
 import pytest
 import torch
 from diffsolv import study
-from diffsolv.testbeds import PROBLEMS, get_problem, reference_flow
+from diffsolv.testbeds import PROBLEMS, Problem, get_problem, reference_flow
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = 'ring2d_net'
-PLUGIN = f'''from diffsolv.testbeds import PROBLEMS, get_problem
-from diffsolv.study import REFERENCE_TOL
+PLUGIN = f'''from diffsolv.testbeds import register_problem, get_problem, Problem
 def {NAME}():
-    p = get_problem('ring2d'); p.name = '{NAME}'; return p
-PROBLEMS['{NAME}'] = {NAME}
-REFERENCE_TOL['{NAME}'] = 1e-6
+    p = get_problem('ring2d')
+    return Problem('{NAME}', p.denoiser, p.shape, p.schedule, data=p.data, reference_tol=1e-6, cache_reference=True)
+register_problem('{NAME}', {NAME})
 '''
 
 def _net():
-    p = get_problem('ring2d'); p.name = NAME; return p
+    p = get_problem('ring2d')
+    return Problem(NAME, p.denoiser, p.shape, p.schedule, data=p.data, reference_tol=1e-6, cache_reference=True, fit_budget=dict(n_calib=4, maxfev=20))
 
 @pytest.fixture
 def net(monkeypatch):
     "A cached-reference problem, and no DIFFSOLV_CACHE from the caller's shell."
     monkeypatch.delenv('DIFFSOLV_CACHE', raising=False)
     monkeypatch.setitem(PROBLEMS, NAME, _net)
-    monkeypatch.setitem(study.REFERENCE_TOL, NAME, 1e-6)
-    monkeypatch.setitem(study.FIT_BUDGET, NAME, dict(n_calib=4, maxfev=20))
     return _net()
 
 def repo_caches():
@@ -105,7 +104,7 @@ def test_a_sweep_announces_a_reference_solve(tmp_path):
     (tmp_path / 'netplugin.py').write_text(PLUGIN)
     grid = tmp_path / 'g.yml'
     grid.write_text(f"- {{problem: {NAME}, solver: euler, grid: karras, nfe: 4, n_samples: 4}}\n")
-    env = {**os.environ, 'DIFFSOLV_PLUGINS': 'netplugin', 'PYTHONPATH': str(tmp_path)}
+    env = {**os.environ, 'DIFFSOLV_PLUGINS': 'netplugin', 'PYTHONPATH': os.pathsep.join(filter(None, [str(tmp_path), os.environ.get('PYTHONPATH')]))}
     env.pop('DIFFSOLV_CACHE', None)
     before = repo_caches()
     r = subprocess.run([str(Path(sys.executable).parent / 'diffsolv-sweep'), str(grid), '--results-dir', str(tmp_path / 'res'),

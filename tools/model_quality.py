@@ -13,7 +13,8 @@ import pandas as pd
 import torch
 from diffsolv.cli import generate
 from diffsolv.classifier import judge
-from diffsolv.study import _mnist_distances as mnist_distances, fd_floor, atomic_write_csv
+from diffsolv.classifier import mnist_distances, fd_floor
+from diffsolv.io import atomic_write_csv
 from diffsolv.unet import file_id, load_model
 
 def train_seconds(model_path):
