@@ -26,8 +26,9 @@ __all__ = ['N_SAMPLES', 'DEFAULT_N', 'N_PATHS', 'MAX_NFE', 'REF_SAMPLES', 'GUIDA
 
 # %% ../notebooks/13_explorer.ipynb #e1a0b005
 # the study's reference machinery, imported in this one place only: if these names move, only this cell changes
-from .study import reference_solution, cache_root, repo_root, REFERENCE_TOL, ERROR_SAMPLES, NOISE_SEED_OFFSET
-from .gridopt import per_sample_rms
+from .io import cache_root, repo_root
+from .reference import reference_solution
+from .metrics import NOISE_SEED_OFFSET, per_sample_rms
 
 # %% ../notebooks/13_explorer.ipynb #e1a0b008
 N_SAMPLES = {'mnist_unet': 16}   # samples per update; a problem not listed draws DEFAULT_N (closed-form denoisers are cheap)
@@ -68,16 +69,15 @@ def explorer_cache():
 
 STUDY_SEED = 0   # the seed of the study's runs: their references of the U-Net are shipped in results/refs/
 
-def _study_set(p, seed) -> bool: return p.name in ERROR_SAMPLES and seed == STUDY_SEED
+def _study_set(p, seed) -> bool: return p.name == 'mnist_unet' and seed == STUDY_SEED   # the study samples the unconditional U-Net
 
 def reference_samples(problem:str, p, n:int, seed:int) -> int:
     "How many of the n samples shown get a reference: all on a closed-form problem, the study's error samples where its reference is shipped, else a few."
-    return min(n, ERROR_SAMPLES[p.name]) if _study_set(p, seed) else min(n, REF_SAMPLES.get(problem, n))
+    return min(n, p.error_samples) if _study_set(p, seed) else min(n, REF_SAMPLES.get(problem, n))
 
 def explorer_reference(p, x:torch.Tensor, sigma_from:float, sigma_to:float, seed:int, cache=None, progress:bool=True) -> torch.Tensor:
     "DOP853 endpoints for the samples x = p.noise(len(x), seed) (`reference_solution`, cached as the study caches it)."
-    if p.name.startswith('mnist_unet'): REFERENCE_TOL.setdefault(p.name, REFERENCE_TOL['mnist_unet'])   # a labelled U-Net is a network problem too
-    n_ref = max(len(x), ERROR_SAMPLES[p.name]) if _study_set(p, seed) else len(x)   # the study's set: its shipped reference answers at once
+    n_ref = max(len(x), p.error_samples) if _study_set(p, seed) else len(x)   # the study's set: its shipped reference answers at once
     xr = p.noise(n_ref, seed) if n_ref > len(x) else x
     return reference_solution(p, xr, sigma_from, sigma_to, seed, cache=cache or explorer_cache(), progress=progress)[:len(x)]
 
