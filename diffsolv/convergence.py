@@ -8,7 +8,7 @@ import math, time
 import numpy as np
 import pandas as pd
 import torch
-from .solvers import sample, get_solver, steps_for_nfe, SOLVERS
+from .solvers import sample, get_solver, steps_for_nfe, ode_solvers, SOLVERS
 from .schedules import grid_logsnr, get_grid, GRIDS
 from .testbeds import get_problem, gaussian_flow, reference_flow
 from .gridopt import per_sample_rms
@@ -44,7 +44,7 @@ def error_at_nfe(problem, solver:str, nfe:int, grid:str, x, ref, **options) -> f
     except FloatingPointError: return math.inf
     return per_sample_rms(out, ref).mean().item()
 
-ODE_SOLVERS = ['euler', 'midpoint', 'heun', 'ralston', 'rk3', 'rk4', 'rk38', 'ab2', 'ab3', 'ab4', 'ipndm', 'dpmpp_2m', 'dpmpp_2m_exact', 'dpmpp_3m']
+ODE_SOLVERS = ode_solvers()   # the registry's ODE solvers of one fixed order (kinds 'fixed' and 'multistep')
 
 # %% ../notebooks/02d_convergence.ipynb #0d5acd91
 def solver_overhead(denoiser, x:torch.Tensor, sigmas, solver:str, repeats:int=3, **options) -> dict:
