@@ -19,7 +19,7 @@ from .train import TrainConfig, train, plot_log
 __all__ = ['DEFAULT_GUIDANCE', 'PNG_SCALE', 'resolve_device', 'sample_indices', 'generate', 'write_samples', 'sample_main',
            'train_main', 'main']
 
-# %% ../notebooks/08_cli.ipynb #f7525342
+# %% ../notebooks/08_cli.ipynb #42896fcb
 def resolve_device(device='auto') -> torch.device:
     "The device for 'auto' (a GPU when there is one, else the CPU), 'cpu', 'cuda' or 'cuda:N'; a ValueError naming the available devices otherwise."
     avail = ['cpu'] + [f'cuda:{i}' for i in range(torch.cuda.device_count())]

@@ -53,7 +53,7 @@ def euler_last(euler_at:str, # 'none' or 'last'
 
 OPTION_VALUES_MULTISTEP = {'euler_at': lambda v: euler_last(v, 1)}   # checked up front by solvers.check_options
 
-# %% ../notebooks/02a_multistep.ipynb #9e3198fc
+# %% ../notebooks/02a_multistep.ipynb #301b9fc8
 class AdamsStep(Stepper):
     "The step shared by the Adams-type samplers: field history, optional RK4 warm-up, Euler on the last interval with euler_at='last'."
     def __init__(self, run, order:int, time_var:str, warmup:str, euler_at:str):
@@ -159,7 +159,7 @@ def _unipc_step(x, ms:list, lams:list, lam_t:float, p:int, variant:str, m_t=None
     rho = [0.5] if p == 1 else torch.linalg.solve(torch.tensor(R, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)).tolist()
     return xt - B_h * (sum((r * d for r, d in zip(rho[:-1], D)), torch.zeros_like(x)) + rho[-1] * (m_t - m0))
 
-# %% ../notebooks/02a_multistep.ipynb #a8f2692d
+# %% ../notebooks/02a_multistep.ipynb #ef904c30
 class UniPCStep(Stepper):
     "UniPC (Zhao et al. 2023): UniP-p predictor and UniC corrector, data prediction in lambda = -log(sigma)."
     def __init__(self, run, order:int=2, # order of the predictor (the corrector adds one)
@@ -183,5 +183,5 @@ class UniPCStep(Stepper):
 UNIPC = Solver('unipc', 'multistep', UniPCStep, order=None,   # set by its options: order, one more with the corrector
                 doc="UniPC (Zhao et al. 2023): UniP-p predictor and UniC corrector in lambda; 1 NFE per step")
 
-# %% ../notebooks/02a_multistep.ipynb #fb499ed2
+# %% ../notebooks/02a_multistep.ipynb #975faeea
 MULTISTEP_SOLVERS = [*(make_adams_sampler(k) for k in (2, 3, 4)), IPNDM, DPMPP_2M, make_exp_adams_sampler(2, 'dpmpp_2m_exact'), make_exp_adams_sampler(3, 'dpmpp_3m'), UNIPC]

@@ -54,7 +54,7 @@ DDIM = Solver('ddim', 'fixed', DDIMStep, order=None, doc="DDIM in the VP state (
 DDPM = Solver('ddpm', 'stochastic', DDIMStep, order=1, needs_generator=True, params=dict(eta=1.),
               doc="DDPM ancestral sampling: draw from the forward posterior q(x_next | x, x0_hat); DDIM with eta = 1")
 
-# %% ../notebooks/02_solvers.ipynb #64cfe275
+# %% ../notebooks/02_solvers.ipynb #7379a2ef
 SOLVERS = {s.name: s for s in [*RK_SOLVERS, DDIM, *multistep.MULTISTEP_SOLVERS, *adaptive.ADAPTIVE_SOLVERS, DDPM, *stochastic.STOCHASTIC_SOLVERS]}
 
 def _peer_solvers(name:str):

@@ -97,5 +97,5 @@ class Taylor2Step(Stepper):
 SDE_TAYLOR2 = Solver('sde_taylor2', 'stochastic', Taylor2Step, order=None, nfe_per_step=7, needs_generator=True,
                      doc="Second-order Ito-Taylor scheme on the reverse SDE, derivatives by torch.func.jvp (7 NFE-equivalents a step; 3 without laplacian)")
 
-# %% ../notebooks/02c_stochastic.ipynb #20178503
+# %% ../notebooks/02c_stochastic.ipynb #0216e2c8
 STOCHASTIC_SOLVERS = [EULER_MARUYAMA, *(make_churn_sampler(TABLEAUX[n]) for n in ('euler', 'heun')), PC_LANGEVIN, SDE_TAYLOR2]
