@@ -54,7 +54,7 @@ DDIM = Solver('ddim', 'fixed', DDIMStep, order=None, doc="DDIM in the VP state (
 DDPM = Solver('ddpm', 'stochastic', DDIMStep, order=1, needs_generator=True, params=dict(eta=1.),
               doc="DDPM ancestral sampling: draw from the forward posterior q(x_next | x, x0_hat); DDIM with eta = 1")
 
-# %% ../notebooks/02_solvers.ipynb #7379a2ef
+# %% ../notebooks/02_solvers.ipynb #d02fca6b
 SOLVERS = {s.name: s for s in [*RK_SOLVERS, DDIM, *multistep.MULTISTEP_SOLVERS, *adaptive.ADAPTIVE_SOLVERS, DDPM, *stochastic.STOCHASTIC_SOLVERS]}
 
 def _peer_solvers(name:str):
@@ -67,7 +67,7 @@ def _peer_solvers(name:str):
 def get_solver(name:str) -> Solver:
     "The solver called `name` (peers 'k:...', 'd:...' included when installed), or a ValueError that lists the registered ones."
     if name not in SOLVERS and isinstance(name, str) and ':' in name: _peer_solvers(name)
-    if name not in SOLVERS: raise ValueError(f"unknown solver {name!r}{did_you_mean(name, SOLVERS)}; available: {', '.join(sorted(SOLVERS))}")
+    if name not in SOLVERS: raise ValueError(f"unknown solver {name!r}; available: {', '.join(sorted(SOLVERS))}{did_you_mean(name, SOLVERS)}")
     return SOLVERS[name]
 
 def ode_solvers() -> list:
