@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 import torch
-from .solvers import register, get_time_var, rk_stages, Tableau, DivergenceError
+from .core import Solver, Stepper, get_time_var, rk_stages, Tableau, DivergenceError
 
 # %% auto #0
-__all__ = ['BS32', 'DP54', 'EmbeddedPair', 'error_norm', 'pi_factor', 'make_adaptive_sampler']
+__all__ = ['BS32', 'DP54', 'ADAPTIVE_SOLVERS', 'EmbeddedPair', 'error_norm', 'pi_factor', 'AdaptiveStep', 'make_adaptive_sampler']
 
 # %% ../notebooks/02b_adaptive.ipynb #e8d9ceab
 @dataclass(frozen=True)
@@ -49,37 +49,43 @@ def _check_tols(rtol, atol):
     if not (isinstance(rtol, (int, float)) and rtol > 0 and math.isfinite(rtol)): raise ValueError(f"rtol must be a number > 0, got {rtol!r}")
     if not (isinstance(atol, (int, float)) and atol >= 0 and math.isfinite(atol)): raise ValueError(f"atol must be a number >= 0, got {atol!r}")
 
-def make_adaptive_sampler(pair:EmbeddedPair):
-    "An adaptive sampler for the embedded pair `pair` (PI controller, batch norm)."
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, rtol:float=1e-4, atol:float=1e-4,
-                time_var:str='lambda', max_steps:int=100_000):
+class AdaptiveStep(Stepper):
+    "One attempted step of the embedded pair with the PI controller, from sigmas[0] straight to the last sigma > 0 (the grid's second entry sets the first step size)."
+    def __init__(self, run, pair:EmbeddedPair, rtol:float=1e-4, atol:float=1e-4, time_var:str='lambda', max_steps:int=100_000):
+        super().__init__(run)
         _check_tols(rtol, atol)
-        tv, tab = get_time_var(time_var), pair.tab
-        s, s_end = float(sigmas[0]), float(sigmas[-1]) or float(sigmas[-2])
-        u, u_end = tv.to_u(s), tv.to_u(s_end)
-        h = tv.to_u(float(sigmas[1]) or s_end) - u
-        k1, e_prev, acc, rej = None, 1., 0, 0
-        while u != u_end:
-            if acc + rej >= max_steps: raise DivergenceError(f"{tab.name}: no convergence in {max_steps} steps (h={h:.3g})")
-            last = abs(h) >= abs(u_end - u)
-            if last: h = u_end - u
-            ks = rk_stages(denoiser, x, s, h, tab, tv, k1)
-            x_new = x + h * sum(b * k for b, k in zip(tab.b, ks) if b != 0)
-            e = error_norm(h * sum((b - bh) * k for b, bh, k in zip(tab.b, pair.bhat, ks) if b != bh), x, x_new, rtol, atol)
-            if e <= 1:
-                u, x, acc = (u_end if last else u + h), x_new, acc + 1
-                s = s_end if last else tv.to_sigma(u)
-                k1 = ks[-1] if pair.fsal else None
-                if callback: callback(dict(i=acc - 1, x=x, sigma=s, h=h, err=e))
-                h, e_prev = h * pi_factor(e, e_prev, pair.order_hat + 1, True), max(e, 1e-10)
-            else:
-                rej, k1 = rej + 1, ks[0]
-                h = h * pi_factor(e, e_prev, pair.order_hat + 1, False)
-        if float(sigmas[-1]) == 0: x = denoiser(x, s_end)
-        return x, dict(accepted=acc, rejected=rej, steps=acc)
-    sampler.__doc__ = f"{pair.tab.name}: adaptive embedded RK {pair.tab.order}({pair.order_hat}) with a PI controller; options rtol, atol, time_var."
-    sampler.__name__ = sampler.__qualname__ = f"sample_{pair.tab.name}"
-    sampler.pair = pair
-    return sampler
+        sig, self.tv = run.sigmas, get_time_var(time_var)
+        self.pair, self.rtol, self.atol, self.max_steps = pair, rtol, atol, max_steps
+        self.s, self.s_end = float(sig[0]), float(sig[-1]) or float(sig[-2])
+        self.u, self.u_end = self.tv.to_u(self.s), self.tv.to_u(self.s_end)
+        self.h = self.tv.to_u(float(sig[1]) or self.s_end) - self.u
+        self.k1, self.e_prev, self.acc, self.rej = None, 1., 0, 0
 
-for _p in (BS32, DP54): register(_p.tab.name, nfe_per_step=_p.nfe_per_step)(make_adaptive_sampler(_p))
+    def step(self, x, s, sn):
+        tv, tab, pair, h = self.tv, self.pair.tab, self.pair, self.h
+        if self.acc + self.rej >= self.max_steps: raise DivergenceError(f"{tab.name}: no convergence in {self.max_steps} steps (h={h:.3g})")
+        last = abs(h) >= abs(self.u_end - self.u)
+        if last: h = self.u_end - self.u
+        ks = rk_stages(self.den, x, self.s, h, tab, tv, self.k1)
+        x_new = x + h * sum(b * k for b, k in zip(tab.b, ks) if b != 0)
+        e = error_norm(h * sum((b - bh) * k for b, bh, k in zip(tab.b, pair.bhat, ks) if b != bh), x, x_new, self.rtol, self.atol)
+        if e > 1:   # rejected: the same state, a smaller step
+            self.rej, self.k1 = self.rej + 1, ks[0]
+            self.h = h * pi_factor(e, self.e_prev, pair.order_hat + 1, False)
+            return x, s
+        self.u, self.acc = (self.u_end if last else self.u + h), self.acc + 1
+        self.s = self.s_end if last else tv.to_sigma(self.u)
+        self.k1 = ks[-1] if pair.fsal else None
+        self.note(h=h, err=e)
+        self.h, self.e_prev = h * pi_factor(e, self.e_prev, pair.order_hat + 1, True), max(e, 1e-10)
+        return x_new, self.s
+
+    def info(self) -> dict: return dict(accepted=self.acc, rejected=self.rej, steps=self.acc)
+
+def make_adaptive_sampler(pair:EmbeddedPair) -> Solver:
+    "The adaptive solver of the embedded pair `pair` (PI controller, batch norm)."
+    return Solver(pair.tab.name, 'adaptive', AdaptiveStep, order=pair.tab.order, nfe_per_step=None, nfe_per_attempt=pair.nfe_per_step,
+                  params=dict(pair=pair), tableau=pair.tab,
+                  doc=f"adaptive embedded RK {pair.tab.order}({pair.order_hat}) with a PI controller; options rtol, atol, time_var")
+
+ADAPTIVE_SOLVERS = [make_adaptive_sampler(p) for p in (BS32, DP54)]

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/10d_bench.ipynb #337d9cba
 from __future__ import annotations
-import dataclasses, functools, importlib, json, math, time
+import dataclasses, functools, json, math, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd
@@ -24,8 +24,7 @@ __all__ = ['BENCH_COLUMNS', 'BENCH_PARAMETERS', 'ensure_solver', 'check_config',
 
 # %% ../notebooks/10d_bench.ipynb #a6de6f60
 def ensure_solver(solver:str):
-    "get_solver, registering the peer samplers first when a peer name (k:..., d:...) is asked for."
-    if solver not in SOLVERS and ':' in solver: importlib.import_module('diffsolv.peers')   # registers k:/d: samplers when the [peers] extra is installed
+    "`get_solver` (which loads the peers on the first k:/d: name); kept under this name for the bench's callers."
     return get_solver(solver)
 
 # %% ../notebooks/10d_bench.ipynb #df7ed4cc

@@ -10,13 +10,28 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from .schedules import GRIDS, get_grid, append_zero
-from .solvers import SOLVERS, sample, get_solver, steps_for_nfe, PerSampleGenerators
+from .solvers import SOLVERS, sample, get_solver, steps_for_nfe, nfe_for_steps, PerSampleGenerators
 from .unet import EpsDenoiser, load_model, default_checkpoint, write_atomic
 from .data import from_model_space
 from .train import TrainConfig, train, plot_log
 
 # %% auto #0
-__all__ = ['DEFAULT_GUIDANCE', 'PNG_SCALE', 'sample_indices', 'generate', 'write_samples', 'sample_main', 'train_main', 'main']
+__all__ = ['DEFAULT_GUIDANCE', 'PNG_SCALE', 'resolve_device', 'sample_indices', 'generate', 'write_samples', 'sample_main',
+           'train_main', 'main']
+
+# %% ../notebooks/08_cli.ipynb #42896fcb
+def resolve_device(device='auto') -> torch.device:
+    "The device for 'auto' (a GPU when there is one, else the CPU), 'cpu', 'cuda' or 'cuda:N'; a ValueError naming the available devices otherwise."
+    avail = ['cpu'] + [f'cuda:{i}' for i in range(torch.cuda.device_count())]
+    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError): d = None
+    if d is None or d.type not in ('cpu', 'cuda'):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}; available devices: {', '.join(avail)}")
+    if d.type == 'cuda' and (d.index or 0) >= torch.cuda.device_count():
+        why = 'CUDA is not available here' if not torch.cuda.is_available() else f'there is no GPU {d.index}'
+        raise ValueError(f"device {str(device)!r} was asked for, but {why}; available devices: {', '.join(avail)}")
+    return d
 
 # %% ../notebooks/08_cli.ipynb #dad17415
 DEFAULT_GUIDANCE = 2.0  # classifier-free guidance weight used with --label unless --guidance is given
@@ -39,22 +54,25 @@ def sample_indices(model, sched, idx, solver, sigmas, seed, label, guidance, bat
     for k in range(0, len(idx), batch_size):
         b = idx[k:k + batch_size]
         gens = PerSampleGenerators([seed + i for i in b])
-        x = gens.randn_like(torch.empty(len(b), 1, 28, 28, dtype=torch.float64)) * sigmas[0]
+        x = (gens.randn_like(torch.empty(len(b), 1, 28, 28, dtype=torch.float64)) * sigmas[0]).to(device)   # drawn on the CPU: the seed decides
         den = EpsDenoiser(model, sched, labels=_labels_for(label, b), guidance=guidance)
         with torch.no_grad():
-            outs.append(sample(den, x, sigmas, solver, generator=gens if get_solver(solver).stochastic else None))
+            outs.append(sample(den, x, sigmas, solver, generator=gens if get_solver(solver).needs_generator else None).cpu())
     return torch.cat(outs) if outs else torch.empty(0, 1, 28, 28, dtype=torch.float64)
 
 def generate(model_path=None, solver:str='heun', nfe:int=20, n:int=16, seed:int=0, label=None, guidance=None,
-             grid:str='karras', batch_size:int=64, device='cpu') -> dict:
+             grid:str='karras', batch_size:int=64,
+             device='cpu') -> dict: # 'auto', 'cpu', 'cuda' or 'cuda:N' (see `resolve_device`)
     "Images (n, 1, 28, 28) in [0, 1] and what made them; sharded over torchrun ranks (rank 0 gets all)."
     if label is not None and label != 'cycle' and not (0 <= int(label) <= 9): raise ValueError(f"label must be 0..9 or 'cycle', got {label!r}")
     if guidance is not None and label is None: raise ValueError("guidance needs a label (unconditional samples are not guided)")
     if guidance is not None and not guidance >= 0: raise ValueError(f"guidance must be >= 0 (0: conditional without guidance), got {guidance}")
     guidance = DEFAULT_GUIDANCE if (label is not None and guidance is None) else (guidance or 0.)
+    device = resolve_device(device)
+    rank, world = _rank_world()
+    if device.type == 'cuda' and device.index is None and world > 1: device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', rank)))
     model, sched, meta = load_model(model_path or default_checkpoint(), device)
     sigmas = append_zero(get_grid(grid, steps_for_nfe(solver, max(1, nfe - 1)), sched))
-    rank, world = _rank_world()
     mine = [i for k in range(rank * batch_size, n, world * batch_size) for i in range(k, min(n, k + batch_size))]
     x = sample_indices(model, sched, mine, solver, sigmas, seed, label, guidance, batch_size, device)
     if world > 1:
@@ -62,7 +80,7 @@ def generate(model_path=None, solver:str='heun', nfe:int=20, n:int=16, seed:int=
         x = torch.empty(n, 1, 28, 28, dtype=torch.float64)
         for ids, xs in parts: x[ids] = xs
     labels = None if label is None else _labels_for(label, range(n))
-    return dict(images=from_model_space(x), labels=labels, nfe=(len(sigmas) - 2) * get_solver(solver).nfe_per_step + 1,
+    return dict(images=from_model_space(x), labels=labels, nfe=nfe_for_steps(solver, len(sigmas) - 1, final_zero=True),
                 solver=solver, grid=grid, guidance=guidance, seed=seed, rank=rank)
 
 # %% ../notebooks/08_cli.ipynb #02e2a611
@@ -77,6 +95,7 @@ def _sample_parser():
     p.add_argument('--grid', default='karras', choices=sorted(GRIDS))
     p.add_argument('--model', default=None, help='model file (default: the shipped models/mnist_unet.pt)')
     p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one, else the CPU), 'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--out', required=True, help='output .png (grid image) or .npz (array)')
     return p
 
@@ -87,9 +106,11 @@ def _check_sample_args(p, a):
     if a.label is not None and a.label != 'cycle' and not (a.label.isdigit() and 0 <= int(a.label) <= 9): p.error(f"--label must be 0..9 or 'cycle', got {a.label!r}")
     if a.guidance is not None and a.label is None: p.error("--guidance needs --label (unconditional samples are not guided)")
     if a.guidance is not None and not a.guidance >= 0: p.error(f"--guidance must be >= 0 (0: conditional without guidance), got {a.guidance:g}")
-    cost = SOLVERS[a.solver].nfe_per_step
+    cost = nfe_for_steps(a.solver, 2, final_zero=True) - 1   # one step; the final denoising step costs 1
     if a.nfe < cost + 1: p.error(f"--nfe {a.nfe} is less than one step of {a.solver} ({cost} NFE) plus the final denoising step (1 NFE); use --nfe >= {cost + 1}")
     if a.model and not Path(a.model).is_file(): p.error(f"--model {a.model} does not exist")
+    try: resolve_device(a.device)
+    except ValueError as e: p.error(f"--device: {e}")
 
 # %% ../notebooks/08_cli.ipynb #1ed51864
 PNG_SCALE = 3   # each 28-pixel digit is drawn 84 pixels wide in PNG grids (nearest neighbour: the pixels stay sharp)
@@ -110,7 +131,7 @@ def sample_main(argv=None):
     "Entry point of `diffsolv-sample`."
     p = _sample_parser(); a = p.parse_args(argv); _check_sample_args(p, a)
     t0 = time.perf_counter()
-    try: r = generate(a.model, a.solver, a.nfe, a.n, a.seed, a.label, a.guidance, a.grid, a.batch_size)
+    try: r = generate(a.model, a.solver, a.nfe, a.n, a.seed, a.label, a.guidance, a.grid, a.batch_size, a.device)
     except (FileNotFoundError, ValueError) as e: p.exit(1, f"diffsolv-sample: error: {e}\n")
     if r['rank'] == 0:
         write_samples(a.out, r)

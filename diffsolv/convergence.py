@@ -8,10 +8,10 @@ import math, time
 import numpy as np
 import pandas as pd
 import torch
-from .solvers import sample, get_solver, steps_for_nfe, SOLVERS
+from .solvers import sample, get_solver, steps_for_nfe, ode_solvers, SOLVERS
 from .schedules import grid_logsnr, get_grid, GRIDS
-from .testbeds import get_problem, gaussian_flow, reference_flow
-from .gridopt import per_sample_rms
+from .testbeds import get_problem, reference_flow
+from .metrics import per_sample_rms
 
 # %% auto #0
 __all__ = ['ODE_SOLVERS', 'fit_order', 'order_study', 'error_at_nfe', 'solver_overhead']
@@ -26,10 +26,10 @@ def fit_order(nfe, err, floor:float=1e-11, last:int=3) -> float:
 
 def order_study(solver:str, steps=(8, 16, 32, 64, 128), problem:str='gauss4', sigma_max:float=80., sigma_min:float=0.02,
                 n:int=16, **options) -> pd.DataFrame:
-    "Max L2 error of `solver` on log-SNR grids of `steps` against the exact (gauss4) or DOP853 flow."
+    "Max L2 error of `solver` on log-SNR grids of `steps` against the exact flow (a problem's `exact_flow`, e.g. gauss4) or DOP853."
     p = get_problem(problem)
     x = p.noise(n, seed=0) * (sigma_max / p.schedule.sigma_max)
-    ref = gaussian_flow(p.data, x, sigma_max, sigma_min) if problem == 'gauss4' else reference_flow(p.denoiser, x, sigma_max, sigma_min, rtol=1e-12, atol=1e-12)
+    ref = p.exact_flow(x, sigma_max, sigma_min) if p.exact_flow else reference_flow(p.denoiser, x, sigma_max, sigma_min, rtol=1e-12, atol=1e-12)
     rows = []
     for k in steps:
         out, info = sample(p.denoiser, x, grid_logsnr(k, sigma_min=sigma_min, sigma_max=sigma_max), solver, return_info=True, **options)
@@ -44,7 +44,7 @@ def error_at_nfe(problem, solver:str, nfe:int, grid:str, x, ref, **options) -> f
     except FloatingPointError: return math.inf
     return per_sample_rms(out, ref).mean().item()
 
-ODE_SOLVERS = ['euler', 'midpoint', 'heun', 'ralston', 'rk3', 'rk4', 'rk38', 'ab2', 'ab3', 'ab4', 'ipndm', 'dpmpp_2m', 'dpmpp_2m_exact', 'dpmpp_3m']
+ODE_SOLVERS = ode_solvers()   # the registry's ODE solvers of one fixed order (kinds 'fixed' and 'multistep')
 
 # %% ../notebooks/02d_convergence.ipynb #0d5acd91
 def solver_overhead(denoiser, x:torch.Tensor, sigmas, solver:str, repeats:int=3, **options) -> dict:

@@ -7,20 +7,21 @@ from __future__ import annotations
 import math
 import numpy as np
 import torch
-from .solvers import register, get_time_var, rk_stages, TABLEAUX, euler_intervals
+from .core import Solver, Stepper, get_time_var, rk_stages, TABLEAUX, euler_intervals
 
 # %% auto #0
-__all__ = ['EULER_AT_MULTISTEP', 'OPTION_VALUES_MULTISTEP', 'IPNDM_COEFFS', 'interp_weights', 'warmup_step', 'euler_last',
-           'adams_walk', 'make_adams_sampler', 'sample_ipndm', 'make_exp_adams_sampler', 'sample_dpmpp_2m',
-           'sample_unipc']
+__all__ = ['EULER_AT_MULTISTEP', 'OPTION_VALUES_MULTISTEP', 'IPNDM_COEFFS', 'IPNDM', 'DPMPP_2M', 'UNIPC', 'MULTISTEP_SOLVERS',
+           'interp_weights', 'warmup_step', 'euler_last', 'AdamsStep', 'ABStep', 'make_adams_sampler', 'IPNDMStep',
+           'ExpAdamsStep', 'make_exp_adams_sampler', 'DPMpp2MStep', 'UniPCStep']
 
 # %% ../notebooks/02a_multistep.ipynb #c96a1537
 def interp_weights(nodes, a:float, b:float, kernel=None, n_quad:int=8) -> np.ndarray:
     "w_j = integral over [a, b] of kernel(u) * l_j(u), l_j the Lagrange basis on `nodes` (Gauss-Legendre)."
     g, w = np.polynomial.legendre.leggauss(n_quad)
+    a, b = float(a), float(b)   # plain numbers, also when the sigmas are tensors
     u, w = 0.5 * (b - a) * g + 0.5 * (a + b), 0.5 * (b - a) * w
     if kernel is not None: w = w * kernel(u)
-    nodes = np.asarray(nodes, dtype=np.float64)
+    nodes = np.asarray([float(v) for v in nodes], dtype=np.float64)
     basis = np.ones((len(nodes), n_quad))
     for j in range(len(nodes)):
         for m in range(len(nodes)):
@@ -52,100 +53,89 @@ def euler_last(euler_at:str, # 'none' or 'last'
 
 OPTION_VALUES_MULTISTEP = {'euler_at': lambda v: euler_last(v, 1)}   # checked up front by solvers.check_options
 
-def adams_walk(denoiser, x, sigmas, tv, order:int, warmup:str, callback, advance, euler_at:str='none'):
-    "The loop shared by the Adams-type samplers: field history, optional RK4 warm-up, Euler's last step to 0 (and on the last interval with euler_at='last')."
-    _check_warmup(warmup)
-    last = euler_last(euler_at, len(sigmas) - 1)
-    us, fs = [], []
-    for i in range(len(sigmas) - 1):
-        s, sn = float(sigmas[i]), float(sigmas[i + 1])
-        d = denoiser(x, s)
-        if sn == 0: x = d
-        else:
-            _push(us, tv.to_u(s), order); _push(fs, tv.field(x, d, s), order)
-            if i == last: x = x + (tv.to_u(sn) - tv.to_u(s)) * fs[-1]   # euler_at='last': Euler in tv
-            elif warmup == 'rk4' and len(fs) < order: x = warmup_step(denoiser, x, d, s, sn, tv)
-            else: x = x + advance(us, fs, tv.to_u(s), tv.to_u(sn))
-        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
-    return x
+# %% ../notebooks/02a_multistep.ipynb #301b9fc8
+class AdamsStep(Stepper):
+    "The step shared by the Adams-type samplers: field history, optional RK4 warm-up, Euler on the last interval with euler_at='last'."
+    def __init__(self, run, order:int, time_var:str, warmup:str, euler_at:str):
+        super().__init__(run)
+        self.tv = get_time_var(time_var)
+        _check_warmup(warmup)
+        self.order, self.warmup, self.last, self.us, self.fs = order, warmup, euler_last(euler_at, run.n), [], []
+    def advance(self, us, fs, u, un): raise NotImplementedError   # the Adams increment from the history
+    def step(self, x, s, sn):
+        tv, d = self.tv, self.den(x, s)
+        self.note(denoised=d)
+        _push(self.us, tv.to_u(s), self.order); _push(self.fs, tv.field(x, d, s), self.order)
+        if self.run.i == self.last: return x + (tv.to_u(sn) - tv.to_u(s)) * self.fs[-1], sn   # euler_at='last': Euler in tv
+        if self.warmup == 'rk4' and len(self.fs) < self.order: return warmup_step(self.den, x, d, s, sn, self.tv), sn
+        return x + self.advance(self.us, self.fs, tv.to_u(s), tv.to_u(sn)), sn
 
-def make_adams_sampler(order:int):
-    "A variable-step Adams-Bashforth sampler of `order` (1 NFE a step) in a chosen time variable."
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', warmup:str='lower',
-                euler_at:str='none'): # 'last': an Euler step in time_var on the grid's last interval
-        advance = lambda us, fs, u, un: sum(wj * fj for wj, fj in zip(interp_weights(us[::-1], us[-1], un), fs[::-1]))
-        return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance, euler_at)
-    sampler.__doc__ = f"Adams-Bashforth of order {order} (variable step), 1 NFE per step; time_var 'sigma', 't' or 'lambda'; euler_at 'none' or 'last'."
-    sampler.option_values = OPTION_VALUES_MULTISTEP
-    sampler.__name__ = sampler.__qualname__ = f"sample_ab{order}"
-    return sampler
+class ABStep(AdamsStep):
+    "Variable-step Adams-Bashforth of `order` in a chosen time variable."
+    def __init__(self, run, order:int, time_var:str='sigma', warmup:str='lower',
+                 euler_at:str='none'): # 'last': an Euler step in time_var on the grid's last interval
+        super().__init__(run, order, time_var, warmup, euler_at)
+    def advance(self, us, fs, u, un): return sum(wj * fj for wj, fj in zip(interp_weights(us[::-1], us[-1], un), fs[::-1]))
 
-for _k in (2, 3, 4): register(f'ab{_k}')(make_adams_sampler(_k))
+def make_adams_sampler(order:int) -> Solver:
+    "The variable-step Adams-Bashforth solver of `order` (1 NFE a step) in a chosen time variable."
+    return Solver(f'ab{order}', 'multistep', ABStep, order=order, params=dict(order=order), option_checks=OPTION_VALUES_MULTISTEP,
+                  doc=f"Adams-Bashforth of order {order} (variable step), 1 NFE per step; time_var 'sigma', 't' or 'lambda'; euler_at 'none' or 'last'")
 
 # %% ../notebooks/02a_multistep.ipynb #f923edb3
 IPNDM_COEFFS = ((1.,), (1.5, -0.5), (23 / 12, -16 / 12, 5 / 12), (55 / 24, -59 / 24, 37 / 24, -9 / 24))
 
-@register('ipndm')
-def sample_ipndm(denoiser, x, sigmas, *, callback=None, generator=None, time_var:str='sigma', order:int=4, warmup:str='lower',
+class IPNDMStep(AdamsStep):
+    "iPNDM: constant-step Adams-Bashforth coefficients (order 1-4) on any grid."
+    def __init__(self, run, time_var:str='sigma', order:int=4, warmup:str='lower',
                  euler_at:str='none'): # 'last': an Euler step in time_var on the grid's last interval
-    "iPNDM: constant-step Adams-Bashforth coefficients (order 1-4) on any grid, 1 NFE per step."
-    if order not in (1, 2, 3, 4): raise ValueError(f"order must be 1, 2, 3 or 4, got {order!r}")
-    advance = lambda us, fs, u, un: (un - u) * sum(cj * fj for cj, fj in zip(IPNDM_COEFFS[len(fs) - 1], fs[::-1]))
-    return adams_walk(denoiser, x, sigmas, get_time_var(time_var), order, warmup, callback, advance, euler_at)
-sample_ipndm.option_values = OPTION_VALUES_MULTISTEP
+        if order not in (1, 2, 3, 4): raise ValueError(f"order must be 1, 2, 3 or 4, got {order!r}")
+        super().__init__(run, order, time_var, warmup, euler_at)
+    def advance(self, us, fs, u, un): return (un - u) * sum(cj * fj for cj, fj in zip(IPNDM_COEFFS[len(fs) - 1], fs[::-1]))
+
+IPNDM = Solver('ipndm', 'multistep', IPNDMStep, order=4, option_checks=OPTION_VALUES_MULTISTEP,
+               doc="iPNDM: constant-step Adams-Bashforth coefficients (order 1-4) on any grid, 1 NFE per step")
 
 # %% ../notebooks/02a_multistep.ipynb #cc352f8a
-def make_exp_adams_sampler(order:int):
-    "Exponential Adams in lambda with data prediction (multistep DPM-Solver++ of `order`), 1 NFE per step."
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, warmup:str='lower',
-                euler_at:str='none'): # 'last': a DDIM step (first-order exponential, = Euler in sigma) on the grid's last interval
-        lams, ds = [], []
+class ExpAdamsStep(Stepper):
+    "Exponential Adams in lambda with data prediction (multistep DPM-Solver++ of `order`)."
+    def __init__(self, run, order:int, warmup:str='lower',
+                 euler_at:str='none'): # 'last': a DDIM step (first-order exponential, = Euler in sigma) on the grid's last interval
+        super().__init__(run)
         _check_warmup(warmup)
-        last = euler_last(euler_at, len(sigmas) - 1)
-        for i in range(len(sigmas) - 1):
-            s, sn = float(sigmas[i]), float(sigmas[i + 1])
-            d = denoiser(x, s)
-            if sn == 0: x = d
-            else:
-                _push(lams, -math.log(s), order); _push(ds, d, order)
-                ln = -math.log(sn)
-                if i == last: x = (sn / s) * x + (1 - sn / s) * d   # euler_at='last': DDIM
-                elif warmup == 'rk4' and len(ds) < order:
-                    x = warmup_step(denoiser, x, d, s, sn, get_time_var('sigma'))
-                    if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
-                    continue
-                else:
-                    w = interp_weights(lams[::-1], lams[-1], ln, kernel=lambda u: np.exp(u - ln))
-                    x = (sn / s) * x + sum(wj * dj for wj, dj in zip(w, ds[::-1]))
-            if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
-        return x
-    sampler.__doc__ = f"Exponential Adams of order {order} in lambda (DPM-Solver++({order}M), exact-integral form), 1 NFE per step; euler_at 'none' or 'last'."
-    sampler.option_values = OPTION_VALUES_MULTISTEP
-    sampler.__name__ = sampler.__qualname__ = f"sample_exp_adams{order}"
-    return sampler
+        self.order, self.warmup, self.last, self.lams, self.ds = order, warmup, euler_last(euler_at, run.n), [], []
+    def step(self, x, s, sn):
+        d = self.den(x, s)
+        self.note(denoised=d)
+        _push(self.lams, -math.log(s), self.order); _push(self.ds, d, self.order)
+        ln = -math.log(sn)
+        if self.run.i == self.last: return (sn / s) * x + (1 - sn / s) * d, sn   # euler_at='last': DDIM
+        if self.warmup == 'rk4' and len(self.ds) < self.order: return warmup_step(self.den, x, d, s, sn, get_time_var('sigma')), sn
+        w = interp_weights(self.lams[::-1], self.lams[-1], ln, kernel=lambda u: np.exp(u - ln))
+        return (sn / s) * x + sum(wj * dj for wj, dj in zip(w, self.ds[::-1])), sn
 
-register('dpmpp_2m_exact')(make_exp_adams_sampler(2))
-register('dpmpp_3m')(make_exp_adams_sampler(3))
+def make_exp_adams_sampler(order:int, name:str|None=None) -> Solver:
+    "Exponential Adams of `order` in lambda (DPM-Solver++(kM), exact-integral form), 1 NFE per step."
+    return Solver(name or f'exp_adams{order}', 'multistep', ExpAdamsStep, order=order, params=dict(order=order), option_checks=OPTION_VALUES_MULTISTEP,
+                  doc=f"Exponential Adams of order {order} in lambda (DPM-Solver++({order}M), exact-integral form), 1 NFE per step; euler_at 'none' or 'last'")
 
 # %% ../notebooks/02a_multistep.ipynb #e9b26f91
-@register('dpmpp_2m')
-def sample_dpmpp_2m(denoiser, x, sigmas, *, callback=None, generator=None,
-                    euler_at:str='none'): # 'last': a DDIM step (= Euler in sigma) on the grid's last interval
-    "DPM-Solver++(2M) as published (Lu et al. 2022, Algorithm 2), 1 NFE per step."
-    d_prev, h_prev, last = None, None, euler_last(euler_at, len(sigmas) - 1)
-    for i in range(len(sigmas) - 1):
-        s, sn = float(sigmas[i]), float(sigmas[i + 1])
-        d = denoiser(x, s)
-        if sn == 0: x = d
-        else:
-            h = math.log(s / sn)
-            q = 0. if d_prev is None else h / (2 * h_prev)   # 1 / (2 r)
-            dd = d if d_prev is None or i == last else (1 + q) * d - q * d_prev
-            x = (sn / s) * x + (1 - sn / s) * dd
-            d_prev, h_prev = d, h
-        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
-    return x
-sample_dpmpp_2m.option_values = OPTION_VALUES_MULTISTEP
+class DPMpp2MStep(Stepper):
+    "DPM-Solver++(2M) as published (Lu et al. 2022, Algorithm 2)."
+    def __init__(self, run, euler_at:str='none'): # 'last': a DDIM step (= Euler in sigma) on the grid's last interval
+        super().__init__(run)
+        self.d_prev, self.h_prev, self.last = None, None, euler_last(euler_at, run.n)
+    def step(self, x, s, sn):
+        d = self.den(x, s)
+        self.note(denoised=d)
+        h = math.log(s / sn)
+        q = 0. if self.d_prev is None else h / (2 * self.h_prev)   # 1 / (2 r)
+        dd = d if self.d_prev is None or self.run.i == self.last else (1 + q) * d - q * self.d_prev
+        self.d_prev, self.h_prev = d, h
+        return (sn / s) * x + (1 - sn / s) * dd, sn
+
+DPMPP_2M = Solver('dpmpp_2m', 'multistep', DPMpp2MStep, order=2, option_checks=OPTION_VALUES_MULTISTEP,
+                  doc="DPM-Solver++(2M) as published (Lu et al. 2022, Algorithm 2), 1 NFE per step")
 
 # %% ../notebooks/02a_multistep.ipynb #60e9bb34
 def _unipc_step(x, ms:list, lams:list, lam_t:float, p:int, variant:str, m_t=None):
@@ -169,25 +159,29 @@ def _unipc_step(x, ms:list, lams:list, lam_t:float, p:int, variant:str, m_t=None
     rho = [0.5] if p == 1 else torch.linalg.solve(torch.tensor(R, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)).tolist()
     return xt - B_h * (sum((r * d for r, d in zip(rho[:-1], D)), torch.zeros_like(x)) + rho[-1] * (m_t - m0))
 
-@register('unipc')
-def sample_unipc(denoiser, x, sigmas, *, callback=None, generator=None,
-                 order:int=2, # order of the predictor (the corrector adds one)
+# %% ../notebooks/02a_multistep.ipynb #ef904c30
+class UniPCStep(Stepper):
+    "UniPC (Zhao et al. 2023): UniP-p predictor and UniC corrector, data prediction in lambda = -log(sigma)."
+    def __init__(self, run, order:int=2, # order of the predictor (the corrector adds one)
                  variant:str='bh2', # B(h): 'bh2' = 1 - exp(-h), 'bh1' = h
                  corrector:bool=True, lower_order_final:bool=True):
-    "UniPC (Zhao et al. 2023): UniP-p predictor and UniC corrector, data prediction in lambda = -log(sigma); 1 NFE per step."
-    if order not in (1, 2, 3, 4): raise ValueError(f"order must be 1, 2, 3 or 4, got {order!r}")
-    if variant not in ('bh1', 'bh2'): raise ValueError(f"variant must be 'bh1' or 'bh2', got {variant!r}")
-    ms, lams, base, n = [], [], None, len(sigmas) - 1
-    for i in range(n):
-        s, sn = float(sigmas[i]), float(sigmas[i + 1])
-        d = denoiser(x, s)
-        if corrector and base is not None: x = _unipc_step(base[0], ms, lams, -math.log(s), base[1], variant, m_t=d)
-        ms, lams = (ms + [d])[-order:], (lams + [-math.log(s)])[-order:]
-        if sn == 0: x = d
-        else:
-            p = min(order, n - i) if lower_order_final else order
-            p = min(p, len(ms))   # warm-up: no more past outputs than there are
-            base = (x, p)
-            x = _unipc_step(x, ms, lams, -math.log(sn), p, variant)
-        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn, denoised=d))
-    return x
+        super().__init__(run)
+        if order not in (1, 2, 3, 4): raise ValueError(f"order must be 1, 2, 3 or 4, got {order!r}")
+        if variant not in ('bh1', 'bh2'): raise ValueError(f"variant must be 'bh1' or 'bh2', got {variant!r}")
+        self.order, self.variant, self.corrector, self.lower_order_final = order, variant, corrector, lower_order_final
+        self.ms, self.lams, self.base = [], [], None
+    def step(self, x, s, sn):
+        d = self.den(x, s)
+        self.note(denoised=d)
+        if self.corrector and self.base is not None: x = _unipc_step(self.base[0], self.ms, self.lams, -math.log(s), self.base[1], self.variant, m_t=d)
+        self.ms, self.lams = (self.ms + [d])[-self.order:], (self.lams + [-math.log(s)])[-self.order:]
+        p = min(self.order, self.run.n - self.run.i) if self.lower_order_final else self.order
+        p = min(p, len(self.ms))   # warm-up: no more past outputs than there are
+        self.base = (x, p)
+        return _unipc_step(x, self.ms, self.lams, -math.log(sn), p, self.variant), sn
+
+UNIPC = Solver('unipc', 'multistep', UniPCStep, order=None,   # set by its options: order, one more with the corrector
+                doc="UniPC (Zhao et al. 2023): UniP-p predictor and UniC corrector in lambda; 1 NFE per step")
+
+# %% ../notebooks/02a_multistep.ipynb #975faeea
+MULTISTEP_SOLVERS = [*(make_adams_sampler(k) for k in (2, 3, 4)), IPNDM, DPMPP_2M, make_exp_adams_sampler(2, 'dpmpp_2m_exact'), make_exp_adams_sampler(3, 'dpmpp_3m'), UNIPC]

@@ -8,12 +8,12 @@ import importlib, importlib.util, inspect, math, sys, time, types, warnings
 from pathlib import Path
 import torch
 from .schedules import VPSchedule
-from .solvers import SOLVERS, register, randn_like
+from .core import Solver, Stepper, options_of
 
 # %% auto #0
-__all__ = ['PEERS_HINT', 'K_SAMPLERS', 'D_SAMPLERS', 'SPACINGS', 'PEER_SOLVERS', 'peers_available', 'load_k', 'load_diffusers',
+__all__ = ['PEERS_HINT', 'K_SAMPLERS', 'D_SAMPLERS', 'SPACINGS', 'peers_available', 'load_k', 'load_diffusers', 'KStep',
            'make_k_sampler', 'as_schedule', 'make_scheduler', 'setup_scheduler', 'diffusers_sigmas', 'run_scheduler',
-           'make_d_sampler', 'register_peers', 'as_denoiser', 'UNetEps', 'load_diffusers_unet', 'side_by_side']
+           'DStep', 'make_d_sampler', 'peer_solvers', 'as_denoiser', 'UNetEps', 'load_diffusers_unet']
 
 # %% ../notebooks/09_peers.ipynb #b5d9f3ce
 PEERS_HINT = ("install the peers extra: pip install 'diffusers==0.42.1' 'torchsde==0.2.6' 'torchdiffeq==0.2.5' "
@@ -54,35 +54,33 @@ def _k_model(denoiser):
     "k-diffusion calls model(x, sigma * ones(B)); diffsolv's CountedDenoiser takes one sigma."
     return lambda x, s: denoiser(x, s.reshape(-1)[0] if torch.is_tensor(s) else s)
 
-def _k_callback(callback):
-    if callback is None: return None
-    return lambda d: callback({**d, 'sigma': float(d['sigma'])})
-
 # %% ../notebooks/09_peers.ipynb #3f86e621
-def make_k_sampler(name:str):
-    "A diffsolv sampler (standard signature) that runs k-diffusion's sampler `K_SAMPLERS[name]`."
-    fname, nfe, stochastic = K_SAMPLERS[name]
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, **opts):
-        f = getattr(load_k(), fname)
-        kw = dict(extra_args={}, callback=_k_callback(callback), disable=True, **opts)
-        if stochastic: kw['noise_sampler'] = lambda s, sn: randn_like(x, generator)
-        if fname == 'sample_dpm_adaptive':
-            if float(sigmas[-1]) <= 0: raise ValueError("k:dpm_adaptive needs a grid ending at sigma_min > 0 (no append_zero)")
-            return f(_k_model(denoiser), x, float(sigmas[-1]), float(sigmas[0]), **kw)
-        return f(_k_model(denoiser), x, sigmas, **kw)
-    sampler.__name__ = sampler.__qualname__ = f"sample_{name.replace(':', '_')}"
-    sampler.__doc__ = f"k-diffusion's `{fname}` on a diffsolv denoiser ({nfe} NFE per step)."
-    sampler.peer = ('k-diffusion', fname)
-    sampler.k_options = (fname, nfe, stochastic)
-    return sampler
+class KStep(Stepper):
+    "k-diffusion's sampler over the whole grid, in one step: k-diffusion owns that loop (its callback records pass through)."
+    owns_final = True
+    def __init__(self, run, fname:str, stochastic:bool, **opts):
+        super().__init__(run)
+        self.f, self.fname, self.stochastic, self.opts = getattr(load_k(), fname), fname, stochastic, opts
+    def _callback(self, d, sig):
+        self.run.emit(i=d['i'], x=d['x'], sigma=float(d['sigma']), sigma_next=float(sig[d['i'] + 1]) if d['i'] + 1 < len(sig) else None,
+                      denoised=d.get('denoised'), **({'sigma_hat': float(d['sigma_hat'])} if 'sigma_hat' in d else {}))
+    def step(self, x, s, sn):
+        sig = self.run.sigmas[self.run.i:]
+        kw = dict(extra_args={}, callback=lambda d: self._callback(d, sig), disable=True, **self.opts)
+        if self.stochastic: kw['noise_sampler'] = lambda a, b: self.noise(x)
+        if self.fname == 'sample_dpm_adaptive':
+            if float(sig[-1]) <= 0: raise ValueError("k:dpm_adaptive needs a grid ending at sigma_min > 0 (no append_zero)")
+            return self.f(_k_model(self.den), x, float(sig[-1]), float(sig[0]), **kw), sig[-1]
+        return self.f(_k_model(self.den), x, sig, **kw), sig[-1]
 
-# %% ../notebooks/09_peers.ipynb #1107822b
-def _with_signature(sampler, f):
-    "Give `sampler` the keyword options of the peer function `f`."
-    base = list(inspect.signature(sampler).parameters.values())[:-1]  # drop **opts
-    extra = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for n, p in inspect.signature(f).parameters.items() if n not in _K_FIXED]
-    sampler.__signature__ = inspect.Signature(base + extra)
-    return sampler
+def make_k_sampler(name:str, ks=None) -> Solver:
+    "The solver `name` that runs k-diffusion's sampler `K_SAMPLERS[name]` (its options: the k-diffusion function's keywords)."
+    fname, nfe, stochastic = K_SAMPLERS[name]
+    f = getattr(ks or load_k(), fname)
+    adaptive = fname == 'sample_dpm_adaptive'
+    return Solver(name, 'peer', KStep, nfe_per_step=None if adaptive else nfe, nfe_per_attempt=nfe if adaptive else None,
+                  needs_generator=stochastic, params=dict(fname=fname, stochastic=stochastic), options=options_of(f, _K_FIXED),
+                  doc=f"k-diffusion's `{fname}` on a diffsolv denoiser" + ("" if adaptive else f" ({nfe} NFE per step)"))
 
 # %% ../notebooks/09_peers.ipynb #faa1a9af
 D_SAMPLERS = {  # diffsolv name -> (diffusers class, state space, NFE per step, scheduler settings)
@@ -176,40 +174,39 @@ def run_scheduler(denoiser, x, sch, sigma_of, space:str, sigma_start:float, sigm
     return h if space == 'scaled' else h * math.sqrt(1 + sigma_end ** 2)
 
 # %% ../notebooks/09_peers.ipynb #32e7e584
-def make_d_sampler(name:str):
-    "A diffsolv sampler (standard signature) that runs the diffusers scheduler `D_SAMPLERS[name]`."
-    space = D_SAMPLERS[name][1]
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None,
-                schedule='linear', # the VPSchedule (or its name) whose betas configure the scheduler
-                spacing:str='grid', # 'grid': walk `sigmas`; else the scheduler's own timesteps (see `SPACINGS`)
-                config:dict|None=None): # extra scheduler settings
-        sch, sigma_of = setup_scheduler(name, sigmas, schedule, spacing, config)
-        if spacing == 'grid': return run_scheduler(denoiser, x, sch, sigma_of, space, float(sigmas[0]), float(sigmas[-1]), callback)
+class DStep(Stepper):
+    "A diffusers scheduler's loop over the whole grid (or its own timesteps), in one step; its records pass through to the callback."
+    owns_final = True
+    def __init__(self, run, name:str,
+                 schedule='linear', # the VPSchedule (or its name) whose betas configure the scheduler
+                 spacing:str='grid', # 'grid': walk `sigmas`; else the scheduler's own timesteps (see `SPACINGS`)
+                 config:dict|None=None): # extra scheduler settings
+        super().__init__(run)
+        self.name, self.space, self.schedule, self.spacing, self.config = name, D_SAMPLERS[name][1], schedule, spacing, config
+    def step(self, x, s, sn):
+        sigmas, space, cb = self.run.sigmas[self.run.i:], self.space, lambda r: self.run.emit(**r)
+        sch, sigma_of = setup_scheduler(self.name, sigmas, self.schedule, self.spacing, self.config)
+        if self.spacing == 'grid': return run_scheduler(self.den, x, sch, sigma_of, space, float(sigmas[0]), float(sigmas[-1]), cb), sigmas[-1]
         vis = diffusers_sigmas(sch, sigma_of)
         h = x / float(sigmas[0]) * float(sch.init_noise_sigma)      # a pipeline's start: noise z times init_noise_sigma
         x = h * math.sqrt(1 + float(vis[0]) ** 2) if space == 'vp' else h
-        return run_scheduler(denoiser, x, sch, sigma_of, space, float(vis[0]), float(vis[-1]), callback)
-    sampler.__name__ = sampler.__qualname__ = f"sample_{name.replace(':', '_').replace('+', 'p')}"
-    sampler.__doc__ = f"diffusers' `{D_SAMPLERS[name][0]}` ({D_SAMPLERS[name][3] or 'defaults'}) on a diffsolv denoiser."
-    sampler.peer = ('diffusers', D_SAMPLERS[name][0])
-    return sampler
+        return run_scheduler(self.den, x, sch, sigma_of, space, float(vis[0]), float(vis[-1]), cb), sigmas[-1]
+
+def make_d_sampler(name:str) -> Solver:
+    "The solver `name` that runs the diffusers scheduler `D_SAMPLERS[name]`."
+    return Solver(name, 'peer', DStep, nfe_per_step=D_SAMPLERS[name][2], params=dict(name=name),
+                  doc=f"diffusers' `{D_SAMPLERS[name][0]}` ({D_SAMPLERS[name][3] or 'defaults'}) on a diffsolv denoiser")
 
 # %% ../notebooks/09_peers.ipynb #620e04e7
-def register_peers() -> list:
-    "Add the installed peers' samplers to `SOLVERS` (names 'k:...' and 'd:...'); return their names."
-    have, names = peers_available(), []
+def peer_solvers() -> list:
+    "The installed peers' solvers ('k:...' and 'd:...') as Solver specs; [] when neither is installed. `diffsolv.solvers.get_solver` asks for them."
+    have, out = peers_available(), []
     if have['k_diffusion']:
         try: ks = load_k()
         except ImportError as e: ks = None; print(f"k-diffusion found but its sampling module does not import ({e}): {PEERS_HINT}")
-        for name, (fname, nfe, stoch) in (K_SAMPLERS.items() if ks else []):
-            register(name, nfe_per_step=nfe, stochastic=stoch)(_with_signature(make_k_sampler(name), getattr(ks, fname)))
-            names.append(name)
-    if have['diffusers']:
-        for name, (_, _, nfe, _) in D_SAMPLERS.items():
-            register(name, nfe_per_step=nfe)(make_d_sampler(name)); names.append(name)
-    return names
-
-PEER_SOLVERS = register_peers()
+        out += [make_k_sampler(name, ks) for name in (K_SAMPLERS if ks else [])]
+    if have['diffusers']: out += [make_d_sampler(name) for name in D_SAMPLERS]
+    return out
 
 # %% ../notebooks/09_peers.ipynb #3c5e6095
 def as_denoiser(model, # a k-diffusion-style denoiser model(x, sigma) -> denoised
@@ -258,24 +255,3 @@ def load_diffusers_unet(path, # folder from `UNet2DModel.save_pretrained`, or a 
     if cfg.get('prediction_type', 'epsilon') != 'epsilon': raise ValueError(f"only epsilon-prediction models are supported, this one predicts {cfg['prediction_type']!r}")
     if schedule is None: schedule = VPSchedule(_betas_from_config(cfg), name=cfg.get('beta_schedule', 'custom')) if cfg else VPSchedule.from_name('linear')
     return EpsDenoiser(UNetEps(unet), as_schedule(schedule))
-
-# %% ../notebooks/09_peers.ipynb #df626557
-def side_by_side(problem:str='ring2d', solvers=('euler', 'k:euler', 'd:euler', 'ddim', 'd:ddim', 'heun', 'k:heun', 'd:heun'),
-                 nfes=(5, 10, 20), grid:str='karras', n_samples:int=64, seed:int=0) -> 'pd.DataFrame':
-    "Error vs the DOP853 reference of diffsolv and peer solvers at equal NFE on one testbed (one row per solver and NFE)."
-    import pandas as pd
-    from diffsolv.schedules import get_grid
-    from diffsolv.solvers import sample, steps_for_nfe
-    from diffsolv.testbeds import get_problem, reference_flow
-    from diffsolv.metrics import per_sample_rms
-    p, rows, refs = get_problem(problem), [], {}
-    x = p.noise(n_samples, seed)
-    ref = reference_flow(p.denoiser, x, p.schedule.sigma_max, p.schedule.sigma_min)
-    for name in solvers:
-        for nfe in nfes:
-            sig = get_grid(grid, steps_for_nfe(name, nfe), p.schedule)
-            out, info = sample(p.denoiser, x, sig, name, return_info=True)
-            err = per_sample_rms(out, ref).mean().item()
-            peer = getattr(SOLVERS[name], 'peer', ('diffsolv', name))[0]
-            rows.append(dict(problem=problem, solver=name, family=peer, nfe_requested=nfe, nfe=info['nfe'], err=err, wall_per_nfe=info['wall_s'] / info['nfe']))
-    return pd.DataFrame(rows)

@@ -6,34 +6,25 @@
 from __future__ import annotations
 import math
 import torch
-from torch.func import jvp
-from .solvers import register, randn_like, rk_step, TABLEAUX, Tableau, sample_ddim, CountedDenoiser
+from .core import Solver, Stepper, randn_like, rk_step, TABLEAUX, Tableau
 
 # %% auto #0
-__all__ = ['sample_ddpm', 'score', 'sample_euler_maruyama', 'edm_churn', 'make_churn_sampler', 'langevin_step',
-           'sample_pc_langevin', 'taylor2_increment', 'sample_sde_taylor2']
+__all__ = ['EULER_MARUYAMA', 'PC_LANGEVIN', 'SDE_TAYLOR2', 'STOCHASTIC_SOLVERS', 'score', 'EulerMaruyamaStep', 'edm_churn',
+           'ChurnStep', 'make_churn_sampler', 'langevin_step', 'PCLangevinStep', 'taylor2_increment', 'Taylor2Step']
 
 # %% ../notebooks/02c_stochastic.ipynb #f2345beb
-@register('ddpm', stochastic=True)
-def sample_ddpm(denoiser, x, sigmas, *, callback=None, generator=None):
-    "DDPM ancestral sampling: draw from the forward posterior q(x_next | x, x0_hat); DDIM with eta = 1."
-    return sample_ddim(denoiser, x, sigmas, callback=callback, generator=generator, eta=1.)
-
 def score(den, x, s:float):
     "The score a(x, sigma) = (D(x, sigma) - x) / sigma^2 (one NFE)."
     return (den(x, s) - x) / (s * s)
 
-@register('euler_maruyama', stochastic=True)
-def sample_euler_maruyama(denoiser, x, sigmas, *, callback=None, generator=None):
+class EulerMaruyamaStep(Stepper):
     "Euler-Maruyama on the reverse SDE in theta = sigma_0^2 - sigma^2 (1 NFE per step)."
-    for i in range(len(sigmas) - 1):
-        s, sn = float(sigmas[i]), float(sigmas[i + 1])
-        if sn == 0: x = denoiser(x, s)
-        else:
-            dv = s * s - sn * sn
-            x = x + dv * score(denoiser, x, s) + math.sqrt(dv) * randn_like(x, generator)
-        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn))
-    return x
+    def step(self, x, s, sn):
+        dv = s * s - sn * sn
+        return x + dv * score(self.den, x, s) + math.sqrt(dv) * self.noise(x), sn
+
+EULER_MARUYAMA = Solver('euler_maruyama', 'stochastic', EulerMaruyamaStep, order=1, needs_generator=True,
+                        doc="Euler-Maruyama on the reverse SDE in theta = sigma_0^2 - sigma^2 (1 NFE per step)")
 
 # %% ../notebooks/02c_stochastic.ipynb #b6e7cc76
 def edm_churn(x, sigma:float, gamma:float, s_noise:float, generator):
@@ -42,72 +33,69 @@ def edm_churn(x, sigma:float, gamma:float, s_noise:float, generator):
     s_hat = sigma * (1 + gamma)
     return x + s_noise * math.sqrt(s_hat ** 2 - sigma ** 2) * randn_like(x, generator), s_hat
 
-def make_churn_sampler(tab:Tableau):
-    "EDM's stochastic sampler around the Runge-Kutta method `tab`."
-    def sampler(denoiser, x, sigmas, *, callback=None, generator=None, s_churn:float=10., s_tmin:float=0.,
-                s_tmax:float=math.inf, s_noise:float=1.):
+class ChurnStep(Stepper):
+    "EDM's stochastic sampler: churn (noise up to s_hat) before each step of the Runge-Kutta method `tab`."
+    def __init__(self, run, tab:Tableau, s_churn:float=10., s_tmin:float=0., s_tmax:float=math.inf, s_noise:float=1.):
+        super().__init__(run)
         if not (s_churn >= 0 and s_noise > 0): raise ValueError(f"need s_churn >= 0 and s_noise > 0, got {s_churn}, {s_noise}")
-        g = min(s_churn / (len(sigmas) - 1), math.sqrt(2) - 1)
-        for i in range(len(sigmas) - 1):
-            s, sn = float(sigmas[i]), float(sigmas[i + 1])
-            x, s_hat = edm_churn(x, s, g if s_tmin <= s <= s_tmax else 0., s_noise, generator)
-            x = denoiser(x, s_hat) if sn == 0 else rk_step(denoiser, x, s_hat, sn, tab)
-            if callback: callback(dict(i=i, x=x, sigma=s_hat, sigma_next=sn))
-        return x
-    sampler.__doc__ = f"EDM churn (s_churn, s_tmin, s_tmax, s_noise) around {tab.name}, {tab.stages} NFE per step."
-    sampler.__name__ = sampler.__qualname__ = f"sample_{tab.name}_churn"
-    return sampler
+        self.tab, self.s_tmin, self.s_tmax, self.s_noise = tab, s_tmin, s_tmax, s_noise
+        self.g = min(s_churn / run.n, math.sqrt(2) - 1)
+    def perturb(self, x, s): return edm_churn(x, s, self.g if self.s_tmin <= s <= self.s_tmax else 0., self.s_noise, self.run.generator)
+    def step(self, x, s, sn): return rk_step(self.den, x, s, sn, self.tab), sn
 
-for _n in ('euler', 'heun'): register(f'{_n}_churn', nfe_per_step=TABLEAUX[_n].stages, stochastic=True)(make_churn_sampler(TABLEAUX[_n]))
+def make_churn_sampler(tab:Tableau) -> Solver:
+    "EDM's stochastic sampler around the Runge-Kutta method `tab`."
+    return Solver(f'{tab.name}_churn', 'stochastic', ChurnStep, order=None, nfe_per_step=tab.stages, needs_generator=True, params=dict(tab=tab),
+                  doc=f"EDM churn (s_churn, s_tmin, s_tmax, s_noise) around {tab.name}, {tab.stages} NFE per step")
 
 # %% ../notebooks/02c_stochastic.ipynb #54a40048
 def langevin_step(den, x, s:float, snr:float, generator):
     "One Langevin step targeting p_sigma with step 2 (snr * sigma)^2 (one NFE)."
     return x + 2 * snr * snr * (den(x, s) - x) + 2 * snr * s * randn_like(x, generator)
 
-@register('pc_langevin', nfe_per_step=2, stochastic=True)
-def sample_pc_langevin(denoiser, x, sigmas, *, callback=None, generator=None, snr:float=0.16, n_corrector:int=1):
+class PCLangevinStep(EulerMaruyamaStep):
     "Predictor (Euler-Maruyama) + n_corrector Langevin steps at each new sigma."
-    if not (snr > 0 and isinstance(n_corrector, int) and n_corrector >= 0): raise ValueError(f"need snr > 0 and an integer n_corrector >= 0, got {snr}, {n_corrector}")
-    for i in range(len(sigmas) - 1):
-        s, sn = float(sigmas[i]), float(sigmas[i + 1])
-        x = sample_euler_maruyama(denoiser, x, sigmas[i:i + 2], generator=generator)
-        for _ in range(n_corrector if sn > 0 else 0): x = langevin_step(denoiser, x, sn, snr, generator)
-        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn))
-    return x
+    def __init__(self, run, snr:float=0.16, n_corrector:int=1):
+        super().__init__(run)
+        if not (snr > 0 and isinstance(n_corrector, int) and n_corrector >= 0): raise ValueError(f"need snr > 0 and an integer n_corrector >= 0, got {snr}, {n_corrector}")
+        self.snr, self.n_corrector = snr, n_corrector
+    def step(self, x, s, sn):
+        x, _ = super().step(x, s, sn)
+        for _ in range(self.n_corrector): x = langevin_step(self.den, x, sn, self.snr, self.run.generator)
+        return x, sn
+
+PC_LANGEVIN = Solver('pc_langevin', 'stochastic', PCLangevinStep, order=None, nfe_per_step=2, needs_generator=True,
+                     doc="Predictor (Euler-Maruyama) + n_corrector Langevin steps at each new sigma")
 
 # %% ../notebooks/02c_stochastic.ipynb #ebe6ee28
-def _raw_and_count(den):
-    "The undecorated denoiser and a function that adds n to the NFE count (if den counts)."
-    if isinstance(den, CountedDenoiser):
-        def add(n): den.nfe += n
-        return den.denoiser, add
-    return den, lambda n: None
-
 def taylor2_increment(den, x, s:float, sn:float, generator, laplacian:bool=True):
-    "x_next - x for one step of the second-order Ito-Taylor scheme from sigma s to sn > 0."
-    raw, add = _raw_and_count(den)
+    "x_next - x for one step of the second-order Ito-Taylor scheme from sigma s to sn > 0 (den: a CountedDenoiser, which counts the jvp's evaluations)."
     dv = s * s - sn * sn
     a = score(den, x, s)
     dW = math.sqrt(dv) * randn_like(x, generator)
     dZ = 0.5 * dv * (dW + math.sqrt(dv / 3) * randn_like(x, generator))
-    sv = torch.full((x.shape[0],), s, dtype=x.dtype)
-    f = lambda y, sg: (raw(y, sg) - y) / sg.reshape(-1, *[1] * (y.ndim - 1)) ** 2
-    _, da = jvp(f, (x, sv), (dZ + 0.5 * dv * dv * a, torch.full_like(sv, -dv * dv / (4 * s)))); add(2)
+    sv = torch.full((x.shape[0],), float(s), dtype=x.dtype, device=x.device)
+    f = lambda raw, y, sg: (raw(y, sg) - y) / sg.reshape(-1, *[1] * (y.ndim - 1)) ** 2
+    _, da = den.jvp(f, (x, sv), (dZ + 0.5 * dv * dv * a, torch.full_like(sv, float(-dv * dv / (4 * s)))), nfe=2)
     inc = a * dv + dW + da
     if laplacian:
         z = randn_like(x, generator)
-        _, lap = jvp(lambda y: jvp(lambda w: f(w, sv), (y,), (z,))[1], (x,), (z,)); add(4)
+        _, lap = den.jvp(lambda raw, y: torch.func.jvp(lambda w: f(raw, w, sv), (y,), (z,))[1], (x,), (z,), nfe=4)
         inc = inc + 0.25 * dv * dv * lap
     return inc
 
-@register('sde_taylor2', nfe_per_step=7, stochastic=True)
-def sample_sde_taylor2(denoiser, x, sigmas, *, callback=None, generator=None, laplacian:bool=True):
-    "Second-order Ito-Taylor scheme on the reverse SDE, derivatives by torch.func.jvp (7 NFE-equivalents a step; 3 without laplacian)."
-    njvp = 0
-    for i in range(len(sigmas) - 1):
-        s, sn = float(sigmas[i]), float(sigmas[i + 1])
-        if sn == 0: x = denoiser(x, s)
-        else: x, njvp = x + taylor2_increment(denoiser, x, s, sn, generator, laplacian), njvp + (2 if laplacian else 1)
-        if callback: callback(dict(i=i, x=x, sigma=s, sigma_next=sn))
-    return x, dict(jvp=njvp)
+class Taylor2Step(Stepper):
+    "Second-order Ito-Taylor scheme on the reverse SDE, derivatives by torch.func.jvp."
+    def __init__(self, run, laplacian:bool=True):
+        super().__init__(run)
+        self.laplacian, self.njvp = laplacian, 0
+    def step(self, x, s, sn):
+        self.njvp += 2 if self.laplacian else 1
+        return x + taylor2_increment(self.den, x, s, sn, self.run.generator, self.laplacian), sn
+    def info(self) -> dict: return dict(jvp=self.njvp)
+
+SDE_TAYLOR2 = Solver('sde_taylor2', 'stochastic', Taylor2Step, order=None, nfe_per_step=7, needs_generator=True,
+                     doc="Second-order Ito-Taylor scheme on the reverse SDE, derivatives by torch.func.jvp (7 NFE-equivalents a step; 3 without laplacian)")
+
+# %% ../notebooks/02c_stochastic.ipynb #0216e2c8
+STOCHASTIC_SOLVERS = [EULER_MARUYAMA, *(make_churn_sampler(TABLEAUX[n]) for n in ('euler', 'heun')), PC_LANGEVIN, SDE_TAYLOR2]

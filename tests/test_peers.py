@@ -13,11 +13,26 @@ needs_k = pytest.mark.skipif(importlib.util.find_spec('k_diffusion') is None, re
 needs_d = pytest.mark.skipif(importlib.util.find_spec('diffusers') is None, reason=HINT)
 
 def test_without_peers_nothing_registered():
-    "With neither peer importable, diffsolv.peers imports, registers nothing, and says how to install."
+    "With neither peer importable, diffsolv.peers imports and offers no solver, and asking for a peer says how to install it."
     code = ("import sys; sys.modules['k_diffusion'] = sys.modules['diffusers'] = None\n"
-            "import diffsolv.peers as P\n"
-            "assert P.PEER_SOLVERS == [] and not any(':' in n for n in P.SOLVERS), P.PEER_SOLVERS\n"
-            "try: P.load_k()\nexcept ModuleNotFoundError as e: assert 'pip install' in str(e)\nelse: raise SystemExit('no error')\n")
+            "import diffsolv.peers as P, diffsolv.solvers as S\n"
+            "assert P.peer_solvers() == [] and not any(':' in n for n in S.SOLVERS), S.SOLVERS\n"
+            "try: P.load_k()\nexcept ModuleNotFoundError as e: assert 'pip install' in str(e)\nelse: raise SystemExit('no error')\n"
+            "try: S.get_solver('k:euler')\nexcept ValueError as e: assert 'is a peer that is not installed' in str(e) and 'pip install' in str(e), e\n"
+            "else: raise SystemExit('no error')\n"
+            "assert not any(':' in n for n in S.SOLVERS)\n")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+@needs_k
+@needs_d
+def test_peers_from_the_registry_alone():
+    "get_solver('k:...') and sample(..., 'd:...') work from anywhere: the registry loads the peers, no import of diffsolv.peers needed."
+    code = ("import sys, torch\n"
+            "from diffsolv.solvers import get_solver, sample, SOLVERS\n"
+            "assert 'diffsolv.peers' not in sys.modules and not any(':' in n for n in SOLVERS)\n"
+            "assert get_solver('k:euler').kind == 'peer' and get_solver('d:heun').nfe_per_step == 2\n"
+            "assert 'diffsolv.peers' in sys.modules and 'k:lms' in SOLVERS\n")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
 
@@ -95,3 +110,28 @@ def test_unet2d_from_folder(peers, tmp_path):
     out, info = sample(den, x, sig, 'd:dpmsolver++2m', return_info=True)
     assert out.shape == x.shape and info['nfe'] == 3 and torch.isfinite(out).all()
     with pytest.raises(FileNotFoundError, match='save_pretrained'): peers.load_diffusers_unet(tmp_path / 'missing')
+
+def _gauss_denoiser(mu=0.5, c=0.5):
+    "The exact denoiser of N(mu, c^2) per coordinate, on whatever device x lives."
+    def den(x, s):
+        s = s.reshape(-1, *[1] * (x.ndim - 1))
+        return mu + (x - mu) * c * c / (c * c + s * s)
+    return den
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+def test_cuda_equals_cpu():
+    "Every solver (peers included where installed) on a CUDA state gives the CPU's result to rounding, with the same NFE; a sample depends on its seed, not on the device."
+    from diffsolv.solvers import SOLVERS, get_solver, PerSampleGenerators
+    names = [n for n in SOLVERS if ':' not in n]
+    if importlib.util.find_spec('k_diffusion'): names += ['k:euler', 'k:heun', 'k:dpmpp_2m', 'k:euler_ancestral']
+    den, sig = _gauss_denoiser(), append_zero(torch.tensor([80., 20., 5., 1., .3, .05], dtype=torch.float64))
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 80
+    for name in names:
+        s = sig[:-1] if name.startswith('k:dpm_adaptive') else sig
+        gen = lambda: PerSampleGenerators(range(8)) if get_solver(name).needs_generator else None
+        a, ia = sample(den, x, s, name, generator=gen(), return_info=True)
+        b, ib = sample(den, x.cuda(), s, name, generator=gen(), return_info=True)
+        assert b.device.type == 'cuda' and ia['nfe'] == ib['nfe'], name
+        assert (a - b.cpu()).abs().max() < 1e-9, (name, (a - b.cpu()).abs().max())
+    for ours, theirs in (('euler', 'k:euler'), ('heun', 'k:heun')) if importlib.util.find_spec('k_diffusion') else ():
+        assert (sample(den, x.cuda(), sig, ours) - sample(den, x.cuda(), sig, theirs)).abs().max() < 1e-12
