@@ -4,18 +4,18 @@
 
 # %% ../notebooks/10e_sweep.ipynb #ca5ec3aa
 from __future__ import annotations
-import itertools, json, re, sys, time
+import importlib.util, itertools, json, re, socket, sys, tempfile, time, uuid
 from pathlib import Path
 import pandas as pd
 import yaml
-from .io import repo_root, resolve_dir, atomic_write_csv, config_hash, as_int
+from .io import repo_root, resolve_dir, atomic_write_csv, write_atomic, config_hash, as_int
 from .solvers import did_you_mean
 from .testbeds import get_problem
 from .bench import BENCH_COLUMNS, RunConfig, failed_row
 
 # %% auto #0
-__all__ = ['read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'make_chunks', 'KernelNotes', 'run_sweep',
-           'grid_results', 'sweep_main', 'collect']
+__all__ = ['read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'make_chunks', 'KernelNotes', 'bench_chunk',
+           'run_sweep', 'grid_results', 'sweep_main', 'dask_client', 'collect']
 
 # %% ../notebooks/10e_sweep.ipynb #442ef8d0
 def read_yaml(path):
@@ -116,36 +116,99 @@ def _caches_reference(problem:str) -> bool:
     try: return get_problem(problem).cache_reference
     except (FileNotFoundError, ValueError): return False
 
+def _stamp(path) -> tuple|None:
+    "What a result file looks like now: (mtime_ns, size), or None when there is none."
+    try: st = Path(path).stat()
+    except FileNotFoundError: return None
+    return (st.st_mtime_ns, st.st_size)
+
+def _writable(dirs) -> list:
+    "What stops this process writing into each folder of `dirs` (created when missing); empty when every one is writable."
+    bad = []
+    for d in dirs:
+        try:
+            Path(d).mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=d, prefix='.diffsolv-probe-'): pass
+        except OSError as e: bad.append(f"{d}: {e.strerror or e}")
+    return bad
+
+def _nb_name(ch) -> str:
+    "The executed notebook of a chunk, named by its problem, seed and result files."
+    return f"{ch[0]['problem']}__seed{ch[0]['seed']}__{config_hash(dict(files=[RunConfig(**c).file_name for c in ch]))}.ipynb"
+
+# %% ../notebooks/10e_sweep.ipynb #b7c1d2e3
+def bench_chunk(ch:list, stamps:list, results_dir, executed_dir, threads:int=1,
+                transport:str='shared' # 'shared': write into results_dir here; 'client': return the files to the caller
+                ) -> dict:
+    """One papermill execution of bench.ipynb over the configurations of chunk `ch` that nobody wrote since the sweep
+    planned them (`stamps`: each result file's `_stamp` then), so running a chunk again after a lost worker redoes only
+    what is missing. A chunk that fails outside `run_configs` (the kernel died) leaves failed rows. With
+    transport='client' everything is written in a temporary folder and comes back as {'files': {name: csv text},
+    'notebook': (name, bytes)} for the client to write."""
+    nb = repo_root() / 'notebooks' / 'bench.ipynb'
+    if transport == 'client':
+        with tempfile.TemporaryDirectory(prefix='diffsolv-chunk-') as d:
+            res = Path(d) / 'bench'
+            bench_chunk(ch, [None] * len(ch), res, d, threads, 'shared')
+            name = _nb_name(ch)
+            return dict(files={f.name: f.read_text() for f in res.glob('*.csv')},
+                        notebook=(name, (Path(d) / name).read_bytes()) if (Path(d) / name).exists() else None)
+    if transport != 'shared': raise ValueError(f"transport must be 'shared' or 'client', got {transport!r}")
+    res, exe = Path(results_dir), Path(executed_dir)
+    if bad := _writable([res, exe]): raise PermissionError(f"worker {socket.gethostname()} cannot write the results: {'; '.join(bad)}")
+    todo = [c for c, s in zip(ch, stamps) if _stamp(RunConfig(**c).path(res)) == (tuple(s) if s else None)]
+    if todo:
+        try: _run_chunk(nb, exe / _nb_name(todo), todo, res, threads, nb.parent)
+        except Exception as exc:   # the kernel died or the notebook failed outside run_configs: record what did not finish
+            for c, s in zip(ch, stamps):
+                q = RunConfig(**c).path(res)
+                if c in todo and _stamp(q) == (tuple(s) if s else None): atomic_write_csv(pd.DataFrame([failed_row(c, exc)]), q)
+    return dict(ran=len(todo))
+
 # %% ../notebooks/10e_sweep.ipynb #23473802
 def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs', workers:int=2, threads:int=1,
               force:bool=False, # re-run configurations that already have a result (e.g. after changing a solver)
-              chunk:int=10 # configurations per papermill execution
+              chunk:int=10, # configurations per papermill execution
+              scheduler:str|None=None, # a Dask scheduler (tcp://HOST:PORT), 'local' for a LocalCluster of `workers`, None: a pool of `workers` here
+              transport:str='shared' # with a scheduler: 'shared' (workers write into results_dir) or 'client' (results travel back)
               ) -> pd.DataFrame:
     "Run bench.ipynb through papermill, in chunks, for every configuration in grid_csv that has no result yet."
     from concurrent.futures import ThreadPoolExecutor, as_completed
     from tqdm.auto import tqdm
     workers, threads, chunk = as_int(workers, 'workers', 1), as_int(threads, 'threads', 1), as_int(chunk, 'chunk', 1)
+    if transport not in ('shared', 'client'): raise ValueError(f"results transport must be 'shared' or 'client', got {transport!r}")
+    if transport == 'client' and not scheduler: raise ValueError("results transport 'client' needs a Dask scheduler (--scheduler); the local pool writes results itself")
     g, res, exe = load_grid(grid_csv), resolve_dir(results_dir, 'results/bench'), resolve_dir(executed_dir, '_study/runs')
-    nb = repo_root() / 'notebooks' / 'bench.ipynb'
+    if bad := _writable([res, exe]): raise ValueError(f"cannot write the results here: {'; '.join(bad)}; nothing was run")
     todo = []
     for r in g.to_dict('records'):
         out = RunConfig(**r).path(res)
         if not force and out.exists() and (pd.read_csv(out).status == 'ok').all(): continue
         todo.append(r)
     chunks = make_chunks(todo, chunk, defer={n for n in {c['problem'] for c in todo} if _caches_reference(n)})
-    print(f"sweep: {len(g)} configurations, {len(g) - len(todo)} already done, {len(todo)} to run in {len(chunks)} papermill executions")
-    def job(ch):
-        paths = [RunConfig(**c).path(res) for c in ch]
-        name = f"{ch[0]['problem']}__seed{ch[0]['seed']}__{config_hash(dict(files=[q.name for q in paths]))}.ipynb"
-        try: _run_chunk(nb, exe / name, ch, res, threads, nb.parent)
-        except Exception as exc:   # the kernel died or the notebook failed outside run_configs: record what did not finish
-            for c, q in zip(ch, paths):
-                if not q.exists() or (force and q.stat().st_mtime < t_start): atomic_write_csv(pd.DataFrame([failed_row(c, exc)]), q)
-        return len(ch)
-    exe.mkdir(parents=True, exist_ok=True)
-    t_start = time.time()
-    with ThreadPoolExecutor(workers) as ex, tqdm(total=len(todo), desc='bench runs') as bar:
-        for f in as_completed([ex.submit(job, ch) for ch in chunks]): bar.update(f.result())
+    stamps = [[_stamp(RunConfig(**c).path(res)) for c in ch] for ch in chunks]
+    client = dask_client(scheduler, workers) if scheduler else None
+    try:
+        if client is not None:
+            if bad := {w: p for w, p in client.run(_worker_problems, [str(res), str(exe)], transport).items() if p}:
+                raise ValueError(f"Dask workers cannot run the sweep, nothing was sent: " + '; '.join(f"{w}: {', '.join(p)}" for w, p in bad.items()))
+            n = len(client.nthreads())
+            print(f"Dask: {n} workers at {client.scheduler.address}" + ('' if n else ' (none yet: chunks wait for workers)') + '; dashboard: '
+                  + (client.dashboard_link if importlib.util.find_spec('bokeh') else 'unavailable (pip install bokeh)'))
+        print(f"sweep: {len(g)} configurations, {len(g) - len(todo)} already done, {len(todo)} to run in {len(chunks)} papermill executions")
+        with tqdm(total=len(todo), desc='bench runs') as bar:
+            if client is not None: _dask_chunks(client, chunks, stamps, res, exe, threads, transport, bar)
+            else:
+                with ThreadPoolExecutor(workers) as ex:
+                    futs = {ex.submit(bench_chunk, ch, st, res, exe, threads): len(ch) for ch, st in zip(chunks, stamps)}
+                    for f in as_completed(futs): f.result(); bar.update(futs[f])
+    finally:
+        if client is not None:
+            cluster = client.cluster if scheduler == 'local' else None
+            client.close()
+            if cluster is not None: cluster.close()
+    for c in todo:   # a kernel killed while writing leaves its temporary file: remove it
+        for t in res.glob(f"{RunConfig(**c).file_name}.*.tmp"): t.unlink(missing_ok=True)
     return grid_results(g, res)
 
 # %% ../notebooks/10e_sweep.ipynb #84ffb573
@@ -159,24 +222,68 @@ def grid_results(g:pd.DataFrame, results_dir) -> pd.DataFrame:
 
 # %% ../notebooks/10e_sweep.ipynb #5177c2a5
 def sweep_main(argv=None):
-    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force]."
+    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force] [--scheduler tcp://HOST:PORT|local] [--results-transport shared|client]."
     import argparse
     ap = argparse.ArgumentParser(prog='diffsolv-sweep', description='Run bench.ipynb (papermill) over a grid of configurations; finished ones are skipped.')
     ap.add_argument('grid', help='grid file (.yml blocks or .csv rows), as a path or a name under study/ (e.g. ci.yml)')
     ap.add_argument('--results-dir', default='results/bench', help='where result CSVs go (relative to the repository root)')
     ap.add_argument('--executed-dir', default='_study/runs', help='where executed notebooks go')
-    ap.add_argument('--workers', type=int, default=2, help='runs in parallel (default 2: one per core)')
+    ap.add_argument('--workers', type=int, default=2, help='runs in parallel here (default 2: one per core); with --scheduler local, the LocalCluster\'s worker processes')
     ap.add_argument('--threads', type=int, default=1, help='torch threads per run')
     ap.add_argument('--force', action='store_true', help='re-run configurations that already have a result')
     ap.add_argument('--chunk', type=int, default=10, help='configurations per papermill execution (default 10)')
+    ap.add_argument('--scheduler', default=None, help='send the chunks to this Dask scheduler (tcp://HOST:PORT), or "local" for a LocalCluster of --workers processes; default: a local pool')
+    ap.add_argument('--results-transport', choices=['shared', 'client'], default='shared',
+                    help='with --scheduler: "shared" (default): workers write into --results-dir, which they must see at the same path; "client": workers send the results back and this process writes them')
     a = ap.parse_args(argv)
-    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk)
+    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk, a.scheduler, a.results_transport)
     except (ValueError, FileNotFoundError) as e: ap.exit(2, f"diffsolv-sweep: error: {e}\n")
     bad = df[df.status != 'ok'] if len(df) else df
     print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}")
     if len(bad):
         files = '\n'.join(f"  {f}: {e}" for f, e in zip(bad.file[:10], bad.error.astype(str))) + ('\n  ...' if len(bad) > 10 else '')
         ap.exit(1, f"diffsolv-sweep: {len(bad)} of {len(df)} runs failed (status=failed); their rows:\n{files}\n")
+
+# %% ../notebooks/10e_sweep.ipynb #da5c0002
+def _worker_problems(dirs, transport:str) -> list:
+    "Run on each Dask worker before any work is sent: what stops it running chunks (no checkout, results it cannot write)."
+    bad = []
+    try: nb = repo_root() / 'notebooks' / 'bench.ipynb'
+    except FileNotFoundError as e: return [str(e)]
+    if not nb.exists(): bad.append(f"no {nb}")
+    return bad + _writable(dirs if transport == 'shared' else [tempfile.gettempdir()])
+
+def dask_client(scheduler:str, workers:int=2, timeout:str='5s'):
+    "A `dask.distributed.Client` for `scheduler`: 'local' starts a LocalCluster of `workers` processes; else an address like tcp://HOST:PORT, reached within `timeout`."
+    from dask.distributed import Client, LocalCluster
+    if scheduler == 'local':
+        dash = ':0' if importlib.util.find_spec('bokeh') else None
+        return Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=dash))
+    if not re.fullmatch(r'(tcp|tls|ucx|ws|wss)://[^\s:/]+:\d+/?', str(scheduler)):
+        raise ValueError(f"scheduler must be an address like tcp://HOST:PORT (or 'local' for a LocalCluster here), got {scheduler!r}")
+    try: return Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as e:
+        raise ValueError(f"cannot reach the Dask scheduler at {scheduler} within {timeout} ({type(e).__name__}: {e}); nothing was run. "
+                         "Is `dask scheduler` running there and the port open? Without --scheduler the sweep runs here.") from None
+
+def _dask_chunks(client, chunks, stamps, res, exe, threads, transport, bar):
+    "Send every chunk to the cluster, write what comes back (transport 'client'), and fill in failed rows for chunks that raised."
+    from dask.distributed import as_completed
+    futs = {client.submit(bench_chunk, ch, st, str(res), str(exe), threads, transport, pure=False,
+                          key=f"bench-chunk-{_nb_name(ch)[:-6]}-{uuid.uuid4().hex[:8]}"): (ch, st) for ch, st in zip(chunks, stamps)}
+    for f in as_completed(futs):
+        ch, st = futs.pop(f)
+        try:
+            out = f.result()
+            if transport == 'client':
+                for c, s in zip(ch, st):   # each result written once: not if someone wrote it since the sweep planned it
+                    q = RunConfig(**c).path(res)
+                    if q.name in out['files'] and _stamp(q) == s: write_atomic(q, lambda tmp: tmp.write_text(out['files'][q.name]))
+                if out['notebook']: write_atomic(exe / out['notebook'][0], lambda tmp: tmp.write_bytes(out['notebook'][1]))
+        except Exception as exc:   # the chunk's workers died too often (KilledWorker), or a worker could not run it
+            for c, s in zip(ch, st):
+                if _stamp(q := RunConfig(**c).path(res)) == s: atomic_write_csv(pd.DataFrame([failed_row(c, exc)]), q)
+        f.release(); bar.update(len(ch))
 
 # %% ../notebooks/10e_sweep.ipynb #4a807c3a
 def collect(results_dir='results/bench') -> pd.DataFrame:
