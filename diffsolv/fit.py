@@ -102,7 +102,7 @@ def step_costs(denoiser, solver:str, sigmas, states:torch.Tensor,
             ks = rk_stages(den, x, float(s[i]), h, tab, tv, k1=k1.expand(J, B, *tail).reshape(J * B, *tail))
             xn = x + h * sum(b * k for b, k in zip(tab.b, ks) if b != 0)
             C[i, js] = per_sample_rms(xn, states[js].reshape(J * B, *tail)).reshape(J, B).mean(1)
-    return torch.nan_to_num(C, nan=math.inf)
+    return torch.nan_to_num(C, nan=math.inf, posinf=math.inf)
 
 # %% ../notebooks/14_fit.ipynb #cbb66e5c
 def dp_path(C, n_steps:int) -> tuple:
@@ -136,7 +136,7 @@ def step_costs_2m(denoised:torch.Tensor, sigmas, states:torch.Tensor) -> torch.T
         a = ((1 - r) * torch.log(s[i] / s[js]))[None, :] / (2 * torch.log(s[:i] / s[i]))[:, None]   # (K, J): x_j = Euler + a (D_i - D_k)
         sq = e.pow(2).sum(-1)[None] + 2 * a[..., None] * torch.einsum('jbd,kbd->kjb', e, dl) + a[..., None] ** 2 * dl.pow(2).sum(-1)[:, None]
         C3[:i, i, i + 1:] = (sq.clamp_min(0) / d).sqrt().mean(-1)
-    return torch.nan_to_num(C3, nan=math.inf)
+    return torch.nan_to_num(C3, nan=math.inf, posinf=math.inf)
 
 def dp_path_2m(C, C3, n_steps:int) -> tuple:
     "The least-cost path of n_steps steps when a step's cost depends on the previous node too: first step C[0, j], then C3[k, i, j]."
@@ -250,11 +250,11 @@ def compare_schedules(problem:str, solver:str, nfe:int, n_calib:int=64, n_heldou
 def testbed_table(problems=('ring2d', 'gmm64'), solvers=('euler', 'heun', 'dpmpp_2m'), nfes=(4, 5, 6, 8, 10),
                   out='results/fit/testbeds.csv', progress:bool=True, **kw) -> pd.DataFrame:
     "`compare_schedules` over a grid of configurations, written atomically to `out` (relative to the repository root)."
-    cfgs = list(__import__('itertools').product(problems, solvers, nfes))
-    rows = [r for c in tqdm(cfgs, desc='schedules', file=sys.stderr, disable=not progress) for r in compare_schedules(*c, **kw)]
-    df = pd.DataFrame(rows)
-    if out: atomic_write_csv(df, resolve_dir(out, 'results/fit/testbeds.csv'))
-    return df
+    rows = []
+    for c in tqdm(list(__import__('itertools').product(problems, solvers, nfes)), desc='schedules', file=sys.stderr, disable=not progress):
+        rows += compare_schedules(*c, **kw)
+        if out: atomic_write_csv(pd.DataFrame(rows), resolve_dir(out, 'results/fit/testbeds.csv'))   # after each configuration: a stopped run keeps what it did
+    return pd.DataFrame(rows)
 
 # %% ../notebooks/14_fit.ipynb #c45fd45b
 SCHEDULE_FORMAT = 'diffsolv-schedule-v1'
