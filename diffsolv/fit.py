@@ -256,7 +256,7 @@ def testbed_table(problems=('ring2d', 'gmm64'), solvers=('euler', 'heun', 'dpmpp
         if out: atomic_write_csv(pd.DataFrame(rows), resolve_dir(out, 'results/fit/testbeds.csv'))   # after each configuration: a stopped run keeps what it did
     return pd.DataFrame(rows)
 
-# %% ../notebooks/14_fit.ipynb #c45fd45b
+# %% ../notebooks/14_fit.ipynb #de44db36
 SCHEDULE_FORMAT = 'diffsolv-schedule-v1'
 
 def save_schedule(path, sigmas, problem, solver:str, nfe:int, method:str, **meta) -> Path:
@@ -271,7 +271,7 @@ def save_schedule(path, sigmas, problem, solver:str, nfe:int, method:str, **meta
     write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=1) + '\n'))
     return path
 
-# %% ../notebooks/14_fit.ipynb #5382a9cd
+# %% ../notebooks/14_fit.ipynb #553c5d25
 def load_schedule(path, problem=None, solver:str|None=None, nfe:int|None=None) -> dict:
     "Read a schedule file; checks that it is descending, its length fits its NFE, and (when given) problem/model, solver and NFE match."
     path = Path(path)
@@ -292,14 +292,14 @@ def load_schedule(path, problem=None, solver:str|None=None, nfe:int|None=None) -
             raise ValueError(f"{path} was fitted on another model (file id {doc.get('model')}) than this one ({getattr(p, 'checkpoint_id', None)})")
     return dict(doc, sigmas=s)
 
-# %% ../notebooks/14_fit.ipynb #2c6ae6aa
+# %% ../notebooks/14_fit.ipynb #67d746e8
 def interpolate_schedule(sigmas, n_steps:int) -> torch.Tensor:
     "The schedule resampled to n_steps intervals, linear in log-sigma against the normalised step index (as AYS/GITS users do); end points kept."
     ls = np.log(check_sigmas(sigmas).numpy())
     if n_steps < 1 or ls[-1] == -np.inf: raise ValueError("need n_steps >= 1 and a schedule ending at sigma_min > 0")
     return torch.from_numpy(np.exp(np.interp(np.linspace(0, 1, n_steps + 1), np.linspace(0, 1, len(ls)), ls)))
 
-# %% ../notebooks/14_fit.ipynb #e88766e8
+# %% ../notebooks/14_fit.ipynb #458df8cc
 def interpolation_loss(problem:str, solver:str, nfe_fit:int=10, nfes=(8, 12), n_heldout:int=256, **kw) -> list:
     "Held-out error at each NFE of: the DP schedule fitted at nfe_fit and interpolated, the DP schedule fitted there, and Karras."
     p, src = get_problem(problem), fit_schedule(problem, solver, nfe_fit, 'dp', progress=False, **kw)['sigmas']
@@ -311,7 +311,7 @@ def interpolation_loss(problem:str, solver:str, nfe_fit:int=10, nfes=(8, 12), n_
         rows.append(dict(problem=problem, solver=solver, nfe_fit=nfe_fit, nfe=nfe, **errs, loss=errs['interpolated'] / errs['fitted'] - 1))
     return rows
 
-# %% ../notebooks/14_fit.ipynb #894b6898
+# %% ../notebooks/14_fit.ipynb #316f8a75
 def fit_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='diffsolv-fit', description="Fit a solver's sigma schedule at a fixed NFE on calibration noise.")
     ap.add_argument('problem', help=f"problem name, e.g. {', '.join(sorted(PROBLEMS))}")
