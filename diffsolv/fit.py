@@ -24,9 +24,9 @@ __all__ = ['TEACHERS', 'FIRST_ORDER_START', 'METHODS', 'SCHEDULE_FORMAT', 'EvalC
            'interpolation_loss', 'fit_parser', 'fit_main']
 
 # %% ../notebooks/14_fit.ipynb #0af2f839
-from .study import reference_solution, REFERENCE_TOL, atomic_write_csv, resolve_dir, cache_dir
-from .gridopt import per_sample_rms
-from .unet import write_atomic
+from .reference import reference_solution
+from .io import atomic_write_csv, resolve_dir, cache_dir, write_atomic
+from .metrics import per_sample_rms
 
 # %% ../notebooks/14_fit.ipynb #fde6b28f
 class EvalCounter:
@@ -59,7 +59,7 @@ def teacher_states(p, x:torch.Tensor, sigmas, teacher:str='dop853',
     s, out = [float(v) for v in check_sigmas(sigmas)], [x.to(torch.float64)]
     bar = tqdm(total=len(s) - 1, desc=f'teacher {check_teacher(teacher)}', file=sys.stderr, disable=not progress, leave=False)
     if teacher == 'dop853':
-        tol = REFERENCE_TOL.get(p.name, 1e-10)
+        tol = p.reference_tol
         for a, b in zip(s[:-1], s[1:]): out.append(reference_flow(p.denoiser, out[-1], a, b, rtol=tol, atol=tol)); bar.update()
     else:
         ls = np.interp(np.arange((len(s) - 1) * substeps + 1) / substeps, np.arange(len(s)), np.log(s))
@@ -76,10 +76,10 @@ FIRST_ORDER_START = ('ddim', 'ab2', 'ab3', 'ab4', 'ipndm', 'dpmpp_2m', 'dpmpp_2m
 def one_step_tableau(solver:str):
     "The Runge-Kutta tableau (in sigma) of one step of `solver` from a lone state: its own, or Euler for DDIM and the multistep samplers."
     fn = get_solver(solver)
-    if hasattr(fn, 'tableau'): return fn.tableau
+    if fn.kind == 'fixed' and fn.tableau is not None: return fn.tableau   # adaptive pairs have a tableau but no fixed step
     if solver in FIRST_ORDER_START: return TABLEAUX['euler']
     raise ValueError(f"solver {solver!r} has no fixed one-step form (adaptive or stochastic), so the DP fit cannot cost its steps; "
-                     f"DP solvers: {sorted(n for n, f in SOLVERS.items() if hasattr(f, 'tableau')) + list(FIRST_ORDER_START)}")
+                     f"DP solvers: {sorted(n for n, f in SOLVERS.items() if f.kind == 'fixed' and f.tableau is not None) + list(FIRST_ORDER_START)}")
 
 def _per_sample_sigma(denoiser):
     "The denoiser, called with sigma as a float or as a per-sample tensor of any broadcastable shape."
@@ -265,7 +265,7 @@ def save_schedule(path, sigmas, problem, solver:str, nfe:int, method:str, **meta
     s, path = check_sigmas(sigmas), Path(path)
     if not path.parent.is_dir(): raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
     if len(s) != steps_for_nfe(solver, nfe) + 1: raise ValueError(f"{len(s)} sigmas, but {solver!r} at NFE {nfe} takes {steps_for_nfe(solver, nfe) + 1}")
-    doc = dict(format=SCHEDULE_FORMAT, problem=p.name, model=getattr(p, 'checkpoint_id', None), solver=solver, nfe=int(nfe),
+    doc = dict(format=SCHEDULE_FORMAT, problem=p.name, model=(p.cache_key or None), solver=solver, nfe=int(nfe),
                steps=len(s) - 1, method=method, sigmas=s.tolist(), vp_timesteps=p.schedule.t(s).tolist(),
                vp_schedule=dict(name=p.schedule.name, T=p.schedule.T), **meta)
     write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=1) + '\n'))
@@ -288,8 +288,8 @@ def load_schedule(path, problem=None, solver:str|None=None, nfe:int|None=None) -
     if problem is not None:
         p = get_problem(problem) if isinstance(problem, str) else problem
         if doc['problem'] != p.name: raise ValueError(f"{path} was fitted on problem {doc['problem']!r}, not {p.name!r}")
-        if doc.get('model') != getattr(p, 'checkpoint_id', None):
-            raise ValueError(f"{path} was fitted on another model (file id {doc.get('model')}) than this one ({getattr(p, 'checkpoint_id', None)})")
+        if doc.get('model') != (p.cache_key or None):
+            raise ValueError(f"{path} was fitted on another model (file id {doc.get('model')}) than this one ({(p.cache_key or None)})")
     return dict(doc, sigmas=s)
 
 # %% ../notebooks/14_fit.ipynb #67d746e8
