@@ -36,6 +36,7 @@ class GaussianMixture:
     def _on(self, device) -> tuple:
         "(means, stds, weights) on `device` (float64): the CPU's own, else copies made once per device."
         device = torch.device(device)
+        if device.type == 'cuda' and device.index is None: device = torch.device('cuda', torch.cuda.current_device())   # 'cuda' is 'cuda:N'
         if device.type == 'cpu': return self.means, self.stds, self.weights
         if device not in self._dev: self._dev[device] = tuple(t.to(device) for t in (self.means, self.stds, self.weights))
         return self._dev[device]
@@ -165,6 +166,7 @@ class IdealDenoiser:
     def _on(self, device) -> tuple:
         "(flattened images, their squared norms) on `device` (float64): the CPU's own, else copies made once per device."
         device = torch.device(device)
+        if device.type == 'cuda' and device.index is None: device = torch.device('cuda', torch.cuda.current_device())   # 'cuda' is 'cuda:N'
         if device.type == 'cpu': return self.flat, self.sq
         if device not in self._dev: self._dev[device] = (self.flat.to(device), self.sq.to(device))
         return self._dev[device]
