@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd
 import torch
-from .io import resolve_dir, cache_root, cache_dir, atomic_write_csv, config_hash, versions, as_int, as_bool, parse_options
+from .io import resolve_dir, cache_root, cache_dir, atomic_write_csv, config_hash, versions, as_int, as_bool, parse_options, resolve_device
 from .schedules import GRIDS, get_grid, append_zero
 from .solvers import SOLVERS, DivergenceError, PerSampleGenerators, get_solver, sample, steps_for_nfe, check_options, did_you_mean
 from .testbeds import get_problem, problem_names, problem_key
@@ -112,18 +112,19 @@ def result_path(results_dir, problem, solver, grid, nfe, n_samples=256, seed=0, 
 # %% ../notebooks/10d_bench.ipynb #1687cc5b
 def run_config(cfg:RunConfig,
                cache:Path|None=None, # where caches are read and written (cache_root(results_dir)); None: their default places
-               progress:bool=True # a reference solve that is not cached says what it does (stderr)
+               progress:bool=True, # a reference solve that is not cached says what it does (stderr)
+               device='cpu' # where the solver runs: 'auto', 'cpu', 'cuda' or 'cuda:N' (`resolve_device`); not part of the configuration
                ) -> dict:
     "Run one checked configuration against the problem's reference; return one result row."
-    cache, options = cache_root() if cache is None else cache, cfg.options
-    p = get_problem(cfg.problem)
+    cache, options, dev = cache_root() if cache is None else cache, cfg.options, resolve_device(device)
+    p = get_problem(cfg.problem, device=dev)
     steps = steps_for_nfe(cfg.solver, cfg.nfe, euler_at=options.get('euler_at', 'none'), final_zero=cfg.final_zero)   # intervals the budget buys
     if cfg.final_zero: steps -= 1   # the grid's steps above sigma_min; the step to sigma=0 is appended
     if cfg.grid == 'optimized':   # fitted on calibration seeds with the problem's budget, cached
         sig = optimized_grid(cfg.problem, cfg.solver, cfg.nfe, cache_dir=cache_dir('grids', cache), options=options, read_also=[cache_dir('grids')],
                              reference=functools.partial(reference_solution, cache=cache, progress=progress), key=p.cache_key, **p.fit_budget)
     else: sig = get_grid(cfg.grid, steps, p.schedule)
-    x = p.noise(cfg.n_samples, cfg.seed)
+    x = p.noise(cfg.n_samples, cfg.seed)   # on the CPU, from the seeds; the reference (scipy) takes it there
     n_err = min(cfg.n_samples, p.error_samples or cfg.n_samples)   # the reference is solved for the first n_err samples
     t0 = time.perf_counter()
     ref = reference_solution(p, x[:n_err], float(sig[0]), float(sig[-1]), cfg.seed, cache=cache, progress=progress)
@@ -132,7 +133,8 @@ def run_config(cfg:RunConfig,
                steps=steps, sigma_max=float(sig[0]), sigma_min=float(sig[-1]), ref_wall_s=time.perf_counter() - t0, err_n=n_err, diverged=False, error='')
     gen = PerSampleGenerators(range(NOISE_SEED_OFFSET + cfg.seed, NOISE_SEED_OFFSET + cfg.seed + cfg.n_samples)) if get_solver(cfg.solver).stochastic else None
     try:
-        out, info = sample(p.denoiser, x, append_zero(sig) if cfg.final_zero else sig, cfg.solver, return_info=True, generator=gen, **options)
+        out, info = sample(p.denoiser, x.to(dev), append_zero(sig) if cfg.final_zero else sig, cfg.solver, return_info=True, generator=gen, **options)
+        out = out.cpu()   # errors and metrics on the CPU, against the CPU reference, whatever the device
         e = per_sample_rms(out[:n_err], ref)
         m, lo, hi = mean_ci(e)
         row.update(nfe=info['nfe'], wall_s=info['wall_s'], wall_per_nfe=info['wall_s'] / info['nfe'],
@@ -143,17 +145,19 @@ def run_config(cfg:RunConfig,
                    diverged=True, error=str(exc))
     row['data_rms'] = data_rms(p)
     row['unstable'] = bool(is_unstable(row['err_mean'], row['diverged'], row['data_rms']))
-    return dict(row, status='ok', config_hash=cfg.row_hash, **versions())
+    return dict(row, status='ok', config_hash=cfg.row_hash, device=str(dev), **versions())
 
 # %% ../notebooks/10d_bench.ipynb #1d3a8278
 def bench_run(problem:str='ring2d', solver:str='euler', nfe:int=10, grid:str='karras', n_samples:int=256, seed:int=0,
               final_zero:bool=False, # append sigma=0 (error is then against the reference at sigma_min)
               options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
               cache:Path|None=None, # where caches are read and written (cache_root(results_dir)); None: their default places
-              progress:bool=True # a reference solve that is not cached says what it does (stderr)
+              progress:bool=True, # a reference solve that is not cached says what it does (stderr)
+              device='cpu' # where the solver runs ('auto', 'cpu', 'cuda', 'cuda:N'); not part of the configuration, its hash or file name
               ) -> dict:
     "Run one solver configuration against the problem's reference; return one result row (`run_config` of a checked `RunConfig`)."
-    return run_config(RunConfig(problem, solver, grid, nfe, n_samples, seed, final_zero, options or {}).check(), cache, progress)
+    dev = resolve_device(device)   # before any work
+    return run_config(RunConfig(problem, solver, grid, nfe, n_samples, seed, final_zero, options or {}).check(), cache, progress, dev)
 
 # %% ../notebooks/10d_bench.ipynb #e2f404e2
 def mark_unstable(df:pd.DataFrame) -> pd.Series:
@@ -167,20 +171,20 @@ def failed_row(cfg:dict, exc:BaseException) -> dict:
     return dict(cfg, status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}")
 
 # %% ../notebooks/10d_bench.ipynb #86bf025f
-def run_configs(configs:list, results_dir='results/bench', progress:bool=True) -> list:
+def run_configs(configs:list, results_dir='results/bench', progress:bool=True, device='cpu') -> list:
     "Run each configuration (mappings of BENCH_COLUMNS, or RunConfigs) and write its result file; failures become failed rows. Caches follow results_dir (cache_root)."
-    res, paths = resolve_dir(results_dir, 'results/bench'), []
+    res, paths, dev = resolve_dir(results_dir, 'results/bench'), [], resolve_device(device)
     cache = cache_root(res)
     for c in configs:
         cfg = c if isinstance(c, RunConfig) else RunConfig(**{k: c[k] for k in BENCH_COLUMNS})
         out = cfg.path(res)
-        try: row = run_config(cfg.check(), cache=cache, progress=progress)
+        try: row = run_config(cfg.check(), cache=cache, progress=progress, device=dev)
         except Exception as exc: row = failed_row(cfg.columns(), exc)
         atomic_write_csv(pd.DataFrame([row]), out); paths.append(out)
     return paths
 
 # %% ../notebooks/10d_bench.ipynb #525613ee
-BENCH_PARAMETERS = ['problem', 'solver', 'nfe', 'grid', 'n_samples', 'seed', 'final_zero', 'options', 'results_dir', 'threads', 'configs']
+BENCH_PARAMETERS = ['problem', 'solver', 'nfe', 'grid', 'n_samples', 'seed', 'final_zero', 'options', 'results_dir', 'threads', 'device', 'configs']
 
 def check_parameters(names, known=BENCH_PARAMETERS, notebook:str='bench.ipynb'):
     "Raise a ValueError for every name in `names` that is not a parameter of `notebook` (with the closest one)."
@@ -201,18 +205,20 @@ def parse_configs(configs) -> list:
 def bench_notebook(problem="ring2d", solver="euler", nfe=10, grid="karras", n_samples=64, seed=0, final_zero=False, options="{}",
                    results_dir="", # default: <repo>/_runs/bench for a single run (ad hoc), <repo>/results/bench for configs
                    threads=0, # torch threads (0: torch's default)
+                   device="cpu", # where the solvers run: auto, cpu, cuda or cuda:N (not part of a result's name or hash)
                    configs="" # JSON list of configurations; when given, the single one above is ignored
                    ) -> pd.DataFrame:
     "What bench.ipynb runs: one configuration (written under _runs/bench unless results_dir says otherwise) or the sweep's chunk `configs`; the table to show."
+    dev = resolve_device(device)   # a device that is not here: one clear error before any work
     if as_int(threads, 'threads', 0): torch.set_num_threads(threads)
     if configs:
-        paths = run_configs(parse_configs(configs), results_dir or 'results/bench')
+        paths = run_configs(parse_configs(configs), results_dir or 'results/bench', device=dev)
         table = pd.concat([pd.read_csv(q) for q in paths], ignore_index=True)
         print(f"wrote {len(paths)} result files, {int((table.status != 'ok').sum())} failed")
         return table[['problem', 'solver', 'grid', 'nfe_requested', 'status'] + [c for c in ('nfe', 'err_mean', 'error') if c in table]]
     cfg = RunConfig(problem, solver, grid, nfe, n_samples, seed, final_zero, options).check()
     res = resolve_dir(results_dir, '_runs/bench')
-    row = run_config(cfg, cache=cache_root(res))   # caches follow the results
+    row = run_config(cfg, cache=cache_root(res), device=dev)   # caches follow the results
     print('wrote', atomic_write_csv(pd.DataFrame([row]), cfg.path(res)))
     if row['unstable']: print(f"warning: unstable run: mean error {row['err_mean']:.3g} exceeds the data's RMS size {row['data_rms']:.3g}" + (' (diverged)' if row['diverged'] else ''))
     return pd.Series(row).to_frame('value')

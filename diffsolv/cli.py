@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from .io import resolve_device
 from .schedules import GRIDS, get_grid, append_zero
 from .solvers import SOLVERS, sample, get_solver, steps_for_nfe, nfe_for_steps, PerSampleGenerators
 from .unet import EpsDenoiser, load_model, default_checkpoint, write_atomic
@@ -16,22 +17,7 @@ from .data import from_model_space
 from .train import TrainConfig, train, plot_log
 
 # %% auto #0
-__all__ = ['DEFAULT_GUIDANCE', 'PNG_SCALE', 'resolve_device', 'sample_indices', 'generate', 'write_samples', 'sample_main',
-           'train_main', 'main']
-
-# %% ../notebooks/08_cli.ipynb #42896fcb
-def resolve_device(device='auto') -> torch.device:
-    "The device for 'auto' (a GPU when there is one, else the CPU), 'cpu', 'cuda' or 'cuda:N'; a ValueError naming the available devices otherwise."
-    avail = ['cpu'] + [f'cuda:{i}' for i in range(torch.cuda.device_count())]
-    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: d = torch.device(device)
-    except (RuntimeError, TypeError): d = None
-    if d is None or d.type not in ('cpu', 'cuda'):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}; available devices: {', '.join(avail)}")
-    if d.type == 'cuda' and (d.index or 0) >= torch.cuda.device_count():
-        why = 'CUDA is not available here' if not torch.cuda.is_available() else f'there is no GPU {d.index}'
-        raise ValueError(f"device {str(device)!r} was asked for, but {why}; available devices: {', '.join(avail)}")
-    return d
+__all__ = ['DEFAULT_GUIDANCE', 'PNG_SCALE', 'sample_indices', 'generate', 'write_samples', 'sample_main', 'train_main', 'main']
 
 # %% ../notebooks/08_cli.ipynb #dad17415
 DEFAULT_GUIDANCE = 2.0  # classifier-free guidance weight used with --label unless --guidance is given

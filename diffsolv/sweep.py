@@ -8,7 +8,7 @@ import importlib.util, itertools, json, re, socket, sys, tempfile, time, uuid
 from pathlib import Path
 import pandas as pd
 import yaml
-from .io import repo_root, resolve_dir, atomic_write_csv, write_atomic, config_hash, as_int
+from .io import repo_root, resolve_dir, atomic_write_csv, write_atomic, config_hash, as_int, device_name, resolve_device
 from .solvers import did_you_mean
 from .testbeds import get_problem
 from .bench import BENCH_COLUMNS, RunConfig, failed_row
@@ -106,9 +106,9 @@ def _tqdm_write(line):
     tqdm.write(line, file=sys.stderr)
 
 # %% ../notebooks/10e_sweep.ipynb #35fcd7b6
-def _run_chunk(nb, out_nb, configs, results_dir, threads, cwd):
+def _run_chunk(nb, out_nb, configs, results_dir, threads, cwd, device='cpu'):
     import papermill as pm
-    pm.execute_notebook(str(nb), str(out_nb), parameters=dict(configs=json.dumps(configs, default=str), results_dir=str(results_dir), threads=threads),
+    pm.execute_notebook(str(nb), str(out_nb), parameters=dict(configs=json.dumps(configs, default=str), results_dir=str(results_dir), threads=threads, device=str(device)),
                         progress_bar=False, cwd=str(cwd), kernel_name='python3', stderr_file=KernelNotes())
 
 def _caches_reference(problem:str) -> bool:
@@ -138,7 +138,8 @@ def _nb_name(ch) -> str:
 
 # %% ../notebooks/10e_sweep.ipynb #b7c1d2e3
 def bench_chunk(ch:list, stamps:list, results_dir, executed_dir, threads:int=1,
-                transport:str='shared' # 'shared': write into results_dir here; 'client': return the files to the caller
+                transport:str='shared', # 'shared': write into results_dir here; 'client': return the files to the caller
+                device:str='cpu' # where the runs' solvers run (bench.ipynb's `device`), resolved on the machine that runs the chunk
                 ) -> dict:
     """One papermill execution of bench.ipynb over the configurations of chunk `ch` that nobody wrote since the sweep
     planned them (`stamps`: each result file's `_stamp` then), so running a chunk again after a lost worker redoes only
@@ -149,7 +150,7 @@ def bench_chunk(ch:list, stamps:list, results_dir, executed_dir, threads:int=1,
     if transport == 'client':
         with tempfile.TemporaryDirectory(prefix='diffsolv-chunk-') as d:
             res = Path(d) / 'bench'
-            bench_chunk(ch, [None] * len(ch), res, d, threads, 'shared')
+            bench_chunk(ch, [None] * len(ch), res, d, threads, 'shared', device)
             name = _nb_name(ch)
             return dict(files={f.name: f.read_text() for f in res.glob('*.csv')},
                         notebook=(name, (Path(d) / name).read_bytes()) if (Path(d) / name).exists() else None)
@@ -158,7 +159,7 @@ def bench_chunk(ch:list, stamps:list, results_dir, executed_dir, threads:int=1,
     if bad := _writable([res, exe]): raise PermissionError(f"worker {socket.gethostname()} cannot write the results: {'; '.join(bad)}")
     todo = [c for c, s in zip(ch, stamps) if _stamp(RunConfig(**c).path(res)) == (tuple(s) if s else None)]
     if todo:
-        try: _run_chunk(nb, exe / _nb_name(todo), todo, res, threads, nb.parent)
+        try: _run_chunk(nb, exe / _nb_name(todo), todo, res, threads, nb.parent, device)
         except Exception as exc:   # the kernel died or the notebook failed outside run_configs: record what did not finish
             for c, s in zip(ch, stamps):
                 q = RunConfig(**c).path(res)
@@ -170,7 +171,8 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
               force:bool=False, # re-run configurations that already have a result (e.g. after changing a solver)
               chunk:int=10, # configurations per papermill execution
               scheduler:str|None=None, # a Dask scheduler (tcp://HOST:PORT), 'local' for a LocalCluster of `workers`, None: a pool of `workers` here
-              transport:str='shared' # with a scheduler: 'shared' (workers write into results_dir) or 'client' (results travel back)
+              transport:str='shared', # with a scheduler: 'shared' (workers write into results_dir) or 'client' (results travel back)
+              device:str='cpu' # where the solvers run: 'auto', 'cpu', 'cuda', 'cuda:N'; checked here (or on every Dask worker) before any work
               ) -> pd.DataFrame:
     "Run bench.ipynb through papermill, in chunks, for every configuration in grid_csv that has no result yet."
     from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -178,6 +180,8 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
     workers, threads, chunk = as_int(workers, 'workers', 1), as_int(threads, 'threads', 1), as_int(chunk, 'chunk', 1)
     if transport not in ('shared', 'client'): raise ValueError(f"results transport must be 'shared' or 'client', got {transport!r}")
     if transport == 'client' and not scheduler: raise ValueError("results transport 'client' needs a Dask scheduler (--scheduler); the local pool writes results itself")
+    device = device_name(device)
+    if not scheduler: resolve_device(device)   # the pool runs here: a device that is not here fails now, naming those that are
     g, res, exe = load_grid(grid_csv), resolve_dir(results_dir, 'results/bench'), resolve_dir(executed_dir, '_study/runs')
     if bad := _writable([res, exe]): raise ValueError(f"cannot write the results here: {'; '.join(bad)}; nothing was run")
     todo = []
@@ -190,17 +194,17 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
     client = dask_client(scheduler, workers) if scheduler else None
     try:
         if client is not None:
-            if bad := {w: p for w, p in client.run(_worker_problems, [str(res), str(exe)], transport).items() if p}:
+            if bad := {w: p for w, p in client.run(_worker_problems, [str(res), str(exe)], transport, device).items() if p}:
                 raise ValueError(f"Dask workers cannot run the sweep, nothing was sent: " + '; '.join(f"{w}: {', '.join(p)}" for w, p in bad.items()))
             n = len(client.nthreads())
             print(f"Dask: {n} workers at {client.scheduler.address}" + ('' if n else ' (none yet: chunks wait for workers)') + '; dashboard: '
                   + (client.dashboard_link if importlib.util.find_spec('bokeh') else 'unavailable (pip install bokeh)'))
         print(f"sweep: {len(g)} configurations, {len(g) - len(todo)} already done, {len(todo)} to run in {len(chunks)} papermill executions")
         with tqdm(total=len(todo), desc='bench runs') as bar:
-            if client is not None: _dask_chunks(client, chunks, stamps, res, exe, threads, transport, bar)
+            if client is not None: _dask_chunks(client, chunks, stamps, res, exe, threads, transport, bar, device)
             else:
                 with ThreadPoolExecutor(workers) as ex:
-                    futs = {ex.submit(bench_chunk, ch, st, res, exe, threads): len(ch) for ch, st in zip(chunks, stamps)}
+                    futs = {ex.submit(bench_chunk, ch, st, res, exe, threads, 'shared', device): len(ch) for ch, st in zip(chunks, stamps)}
                     for f in as_completed(futs): f.result(); bar.update(futs[f])
     finally:
         if client is not None:
@@ -222,7 +226,7 @@ def grid_results(g:pd.DataFrame, results_dir) -> pd.DataFrame:
 
 # %% ../notebooks/10e_sweep.ipynb #5177c2a5
 def sweep_main(argv=None):
-    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force] [--scheduler tcp://HOST:PORT|local] [--results-transport shared|client]."
+    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force] [--scheduler tcp://HOST:PORT|local] [--results-transport shared|client] [--device auto|cpu|cuda|cuda:N]."
     import argparse
     ap = argparse.ArgumentParser(prog='diffsolv-sweep', description='Run bench.ipynb (papermill) over a grid of configurations; finished ones are skipped.')
     ap.add_argument('grid', help='grid file (.yml blocks or .csv rows), as a path or a name under study/ (e.g. ci.yml)')
@@ -235,8 +239,9 @@ def sweep_main(argv=None):
     ap.add_argument('--scheduler', default=None, help='send the chunks to this Dask scheduler (tcp://HOST:PORT), or "local" for a LocalCluster of --workers processes; default: a local pool')
     ap.add_argument('--results-transport', choices=['shared', 'client'], default='shared',
                     help='with --scheduler: "shared" (default): workers write into --results-dir, which they must see at the same path; "client": workers send the results back and this process writes them')
+    ap.add_argument('--device', default='cpu', help='where the solvers run: auto, cpu (default), cuda or cuda:N; passed to every chunk (not part of a result\'s name or hash)')
     a = ap.parse_args(argv)
-    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk, a.scheduler, a.results_transport)
+    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk, a.scheduler, a.results_transport, a.device)
     except (ValueError, FileNotFoundError) as e: ap.exit(2, f"diffsolv-sweep: error: {e}\n")
     bad = df[df.status != 'ok'] if len(df) else df
     print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}")
@@ -245,9 +250,11 @@ def sweep_main(argv=None):
         ap.exit(1, f"diffsolv-sweep: {len(bad)} of {len(df)} runs failed (status=failed); their rows:\n{files}\n")
 
 # %% ../notebooks/10e_sweep.ipynb #da5c0002
-def _worker_problems(dirs, transport:str) -> list:
-    "Run on each Dask worker before any work is sent: what stops it running chunks (no checkout, results it cannot write)."
+def _worker_problems(dirs, transport:str, device:str='cpu') -> list:
+    "Run on each Dask worker before any work is sent: what stops it running chunks (no checkout, results it cannot write, no such device)."
     bad = []
+    try: resolve_device(device)
+    except ValueError as e: bad.append(str(e))
     try: nb = repo_root() / 'notebooks' / 'bench.ipynb'
     except FileNotFoundError as e: return [str(e)]
     if not nb.exists(): bad.append(f"no {nb}")
@@ -266,10 +273,10 @@ def dask_client(scheduler:str, workers:int=2, timeout:str='5s'):
         raise ValueError(f"cannot reach the Dask scheduler at {scheduler} within {timeout} ({type(e).__name__}: {e}); nothing was run. "
                          "Is `dask scheduler` running there and the port open? Without --scheduler the sweep runs here.") from None
 
-def _dask_chunks(client, chunks, stamps, res, exe, threads, transport, bar):
+def _dask_chunks(client, chunks, stamps, res, exe, threads, transport, bar, device='cpu'):
     "Send every chunk to the cluster, write what comes back (transport 'client'), and fill in failed rows for chunks that raised."
     from dask.distributed import as_completed
-    futs = {client.submit(bench_chunk, ch, st, str(res), str(exe), threads, transport, pure=False,
+    futs = {client.submit(bench_chunk, ch, st, str(res), str(exe), threads, transport, device, pure=False,
                           key=f"bench-chunk-{_nb_name(ch)[:-6]}-{uuid.uuid4().hex[:8]}"): (ch, st) for ch, st in zip(chunks, stamps)}
     for f in as_completed(futs):
         ch, st = futs.pop(f)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 from tqdm import tqdm
-from .io import resolve
+from .io import resolve, resolve_device
 
 # %% auto #0
 __all__ = ['PROBLEMS', 'GaussianMixture', 'gaussian_flow', 'ring2d', 'gauss_nd', 'gmm_nd', 'LogSigmaProgress', 'reference_flow',
@@ -28,26 +28,41 @@ class GaussianMixture:
         if w.shape != (K,) or (w < 0).any() or not torch.isclose(w.sum(), torch.tensor(1., dtype=torch.float64)):
             raise ValueError("weights must be K non-negative numbers that sum to 1")
         if (self.stds <= 0).any(): raise ValueError("component stds must be > 0")
-        self.weights, self.name = w, name
+        self.weights, self.name, self._dev = w, name, {}
 
     @property
     def dim(self): return self.means.shape[1]
 
+    def _on(self, device) -> tuple:
+        "(means, stds, weights) on `device` (float64): the CPU's own, else copies made once per device."
+        device = torch.device(device)
+        if device.type == 'cuda' and device.index is None: device = torch.device('cuda', torch.cuda.current_device())   # 'cuda' is 'cuda:N'
+        if device.type == 'cpu': return self.means, self.stds, self.weights
+        if device not in self._dev: self._dev[device] = tuple(t.to(device) for t in (self.means, self.stds, self.weights))
+        return self._dev[device]
+
+    def to(self, device) -> GaussianMixture:
+        "self, its parameters also copied (float64) to `device`; it evaluates wherever its input is, so this only warms the copy."
+        self._on(device)
+        return self
+
     def _resp(self, x, sigma):
-        "Log-responsibilities and total variances, for x of shape (B, d) and sigma of shape (B,)."
-        var = self.stds[None] ** 2 + sigma[:, None] ** 2                          # (B, K)
-        d2 = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)                     # (B, K)
-        logp = self.weights.log()[None] - 0.5 * d2 / var - 0.5 * self.dim * var.log()
+        "Log-responsibilities and total variances, for x of shape (B, d) and sigma of shape (B,), on x's device."
+        means, stds, weights = self._on(x.device)
+        var = stds[None] ** 2 + sigma[:, None] ** 2                          # (B, K)
+        d2 = ((x[:, None, :] - means[None]) ** 2).sum(-1)                     # (B, K)
+        logp = weights.log()[None] - 0.5 * d2 / var - 0.5 * self.dim * var.log()
         return torch.log_softmax(logp, -1), var
 
     def denoiser(self, x:torch.Tensor, sigma) -> torch.Tensor:
         "E[x0 | x] at noise level sigma (scalar or shape (B,)); x of shape (B, d)."
         dt = x.dtype
         x = x.to(torch.float64)
-        sigma = torch.as_tensor(sigma, dtype=torch.float64).expand(x.shape[0])
+        sigma = torch.as_tensor(sigma, dtype=torch.float64, device=x.device).expand(x.shape[0])
         lr, var = self._resp(x, sigma)
-        shrink = (self.stds[None] ** 2 / var)[..., None]                         # (B, K, 1)
-        comp = self.means[None] + shrink * (x[:, None, :] - self.means[None])     # (B, K, d)
+        means, stds, _ = self._on(x.device)
+        shrink = (stds[None] ** 2 / var)[..., None]                         # (B, K, 1)
+        comp = means[None] + shrink * (x[:, None, :] - means[None])     # (B, K, d)
         return (lr.exp()[..., None] * comp).sum(1).to(dt)
 
     __call__ = denoiser
@@ -55,10 +70,11 @@ class GaussianMixture:
     def log_prob(self, x:torch.Tensor, sigma=0.) -> torch.Tensor:
         "log p_sigma(x) under the noised mixture; x of shape (B, d) or (B, ...) with d values per sample."
         x = x.to(torch.float64).flatten(1)
-        sigma = torch.as_tensor(sigma, dtype=torch.float64).expand(x.shape[0])
-        var = self.stds[None] ** 2 + sigma[:, None] ** 2
-        d2 = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)
-        logp = self.weights.log()[None] - 0.5 * d2 / var - 0.5 * self.dim * (2 * math.pi * var).log()
+        sigma = torch.as_tensor(sigma, dtype=torch.float64, device=x.device).expand(x.shape[0])
+        means, stds, weights = self._on(x.device)
+        var = stds[None] ** 2 + sigma[:, None] ** 2
+        d2 = ((x[:, None, :] - means[None]) ** 2).sum(-1)
+        logp = weights.log()[None] - 0.5 * d2 / var - 0.5 * self.dim * (2 * math.pi * var).log()
         return torch.logsumexp(logp, -1)
 
     def sample(self, n:int, generator:torch.Generator) -> torch.Tensor:
@@ -74,7 +90,8 @@ def gaussian_flow(mix:GaussianMixture, x:torch.Tensor, sigma_from:float, sigma_t
     "Exact probability-flow solution for a one-component mixture, from sigma_from to sigma_to."
     if len(mix.means) != 1: raise ValueError(f"gaussian_flow needs a one-component mixture, got K={len(mix.means)}")
     c2 = mix.stds[0].item() ** 2
-    return mix.means + (x.to(torch.float64) - mix.means) * math.sqrt((c2 + sigma_to ** 2) / (c2 + sigma_from ** 2))
+    means = mix.means.to(x.device)
+    return means + (x.to(torch.float64) - means) * math.sqrt((c2 + sigma_to ** 2) / (c2 + sigma_from ** 2))
 
 # %% ../notebooks/01_testbeds.ipynb #635a5630
 def ring2d(k:int=8, radius:float=2., std:float=0.1) -> GaussianMixture:
@@ -143,8 +160,21 @@ class IdealDenoiser:
     def __init__(self, images, name:str='images'):
         self.images = torch.as_tensor(images, dtype=torch.float64)
         if self.images.ndim < 2 or len(self.images) < 1: raise ValueError(f"images must have shape (N, ...) with N >= 1, got {tuple(self.images.shape)}")
-        self.flat, self.name = self.images.flatten(1), name
+        self.flat, self.name, self._dev = self.images.flatten(1), name, {}
         self.sq = self.flat.pow(2).sum(1)
+
+    def _on(self, device) -> tuple:
+        "(flattened images, their squared norms) on `device` (float64): the CPU's own, else copies made once per device."
+        device = torch.device(device)
+        if device.type == 'cuda' and device.index is None: device = torch.device('cuda', torch.cuda.current_device())   # 'cuda' is 'cuda:N'
+        if device.type == 'cpu': return self.flat, self.sq
+        if device not in self._dev: self._dev[device] = (self.flat.to(device), self.sq.to(device))
+        return self._dev[device]
+
+    def to(self, device) -> IdealDenoiser:
+        "self, its images also copied (float64) to `device`; it evaluates wherever its input is, so this only warms the copy."
+        self._on(device)
+        return self
 
     @property
     def shape(self): return tuple(self.images.shape[1:])
@@ -152,21 +182,22 @@ class IdealDenoiser:
     def logits(self, x, sigma):
         "-|x - y_n|^2 / (2 sigma^2) for every image n: shape (B, N)."
         xf = x.to(torch.float64).flatten(1)
-        d2 = (xf.pow(2).sum(1, keepdim=True) - 2 * xf @ self.flat.T + self.sq[None]).clamp_min(0)
-        return -0.5 * d2 / torch.as_tensor(sigma, dtype=torch.float64).expand(len(xf))[:, None] ** 2
+        flat, sq = self._on(xf.device)
+        d2 = (xf.pow(2).sum(1, keepdim=True) - 2 * xf @ flat.T + sq[None]).clamp_min(0)
+        return -0.5 * d2 / torch.as_tensor(sigma, dtype=torch.float64, device=xf.device).expand(len(xf))[:, None] ** 2
 
     def denoiser(self, x:torch.Tensor, sigma) -> torch.Tensor:
         "Softmax-weighted mean of the images at noise level sigma (scalar or (B,))."
         if tuple(x.shape[1:]) != self.shape: raise ValueError(f"x must have shape (B, {self.shape}), got {tuple(x.shape)}")
         w = torch.softmax(self.logits(x, sigma), -1)
-        return (w @ self.flat).reshape(x.shape).to(x.dtype)
+        return (w @ self._on(w.device)[0]).reshape(x.shape).to(x.dtype)
 
     __call__ = denoiser
 
     def log_prob(self, x:torch.Tensor, sigma) -> torch.Tensor:
         "log density of the empirical distribution smoothed with noise sigma > 0."
         d = self.flat.shape[1]
-        s = torch.as_tensor(sigma, dtype=torch.float64).expand(len(x))
+        s = torch.as_tensor(sigma, dtype=torch.float64, device=x.device).expand(len(x))
         return torch.logsumexp(self.logits(x, s), -1) - math.log(len(self.flat)) - 0.5 * d * torch.log(2 * math.pi * s ** 2)
 
     def sample(self, n:int, generator:torch.Generator) -> torch.Tensor:
@@ -210,11 +241,18 @@ class Problem:
         self.reference_tol, self.cache_reference, self.error_samples = float(reference_tol), bool(cache_reference), error_samples
         self.fit_budget, self.exact_flow, self.cache_key, self.real_data = dict(fit_budget or {}), exact_flow, str(cache_key), real_data
         self.metrics = tuple(('swd', 'nll') if metrics is None and has_density else metrics or ())
+        self.device = torch.device('cpu')
+
+    def to(self, device) -> Problem:
+        "self, its denoiser moved to `device` (in place, as `nn.Module.to`); its data, noise and exact flow stay on the CPU."
+        self.device = torch.device(device)
+        if hasattr(self.denoiser, 'to'): self.denoiser.to(self.device)
+        return self
 
     def noise(self, n:int, seed:int) -> torch.Tensor:
         "Initial states at sigma_max: sample i is drawn from its own generator seeded seed+i (batch-independent)."
         z = [torch.randn(self.shape, generator=torch.Generator().manual_seed(seed + i), dtype=torch.float64) for i in range(n)]
-        return torch.stack(z) * self.schedule.sigma_max
+        return torch.stack(z) * self.schedule.sigma_max   # on the CPU: the seed decides, whatever the device
 
     def data_samples(self, n:int) -> torch.Tensor|None:
         "n samples of the data (`real_data`, else `data.sample` from seed 0); None when the problem has none."
@@ -262,10 +300,13 @@ def problem_names() -> list:
     return sorted(PROBLEMS)
 
 # %% ../notebooks/01_testbeds.ipynb #038c1ce7
-def get_problem(name:str) -> Problem:
-    "Build the problem `name` (one of `problem_names()`)."
+def get_problem(name:str,
+                device=None # where its denoiser evaluates ('auto', 'cpu', 'cuda', 'cuda:N'; see `resolve_device`); None: where its factory puts it (the CPU)
+                ) -> Problem:
+    "Build the problem `name` (one of `problem_names()`), its denoiser on `device`."
     if name not in problem_names(): raise ValueError(f"unknown problem {name!r}; choose one of {problem_names()}")
-    return resolve(PROBLEMS[name])()
+    p = resolve(PROBLEMS[name])()
+    return p if device is None else p.to(resolve_device(device))
 
 @functools.lru_cache(maxsize=None)
 def problem_key(name:str) -> str:

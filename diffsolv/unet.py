@@ -139,6 +139,11 @@ class NetDenoiser:
         self.model, self.schedule, self.labels, self.guidance, self.channels_last = model, schedule, labels, float(guidance), channels_last
         self.precond, self.sigma_data = check_precond(getattr(model, 'precond', 'eps')), getattr(model, 'sigma_data', 0.5)
 
+    def to(self, device) -> NetDenoiser:
+        "self, its model moved to `device` (in place); a state on any device is moved to the model's and its output back."
+        self.model.to(device)
+        return self
+
     def _labels(self, B, device):
         y = torch.as_tensor(self.labels, dtype=torch.long, device=device)
         y = y.expand(B) if y.ndim == 0 else y

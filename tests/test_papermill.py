@@ -79,6 +79,14 @@ def test_mistakes_fail_before_any_work(params, message, tmp_path, outdir):
     assert r.returncode != 0 and message in r.stdout + r.stderr, (r.stdout + r.stderr)[-2000:]
     assert not outdir.exists() or not list(outdir.iterdir())
 
+@pytest.mark.skipif(__import__('torch').cuda.is_available(), reason='checks the error where CUDA is absent')
+def test_cuda_without_cuda_fails_before_any_work(tmp_path, outdir):
+    "-p device cuda on a machine without CUDA: one clear error naming the devices that exist; nothing is written."
+    r = run(ROOT, 'notebooks/bench.ipynb', tmp_path / 'out.ipynb', ('device', 'cuda'), ('results_dir', '_test/pytest_results'))
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "device 'cuda' was asked for, but CUDA is not available here; available devices: cpu" in out, out[-2000:]
+    assert not outdir.exists() or not list(outdir.iterdir())
+
 def test_single_runs_go_to_an_ignored_folder(tmp_path):
     "A single run without results_dir writes to _runs/bench (ignored by git, not read by the report), never to results/bench."
     before = set((ROOT / 'results' / 'bench').glob('*.csv'))
