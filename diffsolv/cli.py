@@ -52,7 +52,7 @@ def generate(model_path=None, solver:str='heun', nfe:int=20, n:int=16, seed:int=
     "Images (n, 1, 28, 28) in [0, 1] and what made them; sharded over torchrun ranks (rank 0 gets all)."
     if label is not None and label != 'cycle' and not (0 <= int(label) <= 9): raise ValueError(f"label must be 0..9 or 'cycle', got {label!r}")
     if guidance is not None and label is None: raise ValueError("guidance needs a label (unconditional samples are not guided)")
-    if guidance is not None and not guidance >= 0: raise ValueError(f"guidance must be >= 0 (0: conditional without guidance), got {guidance}")
+    if guidance is not None and not guidance >= 0: raise ValueError(f"guidance must be >= 0 (0: unconditional, 1: conditional without guidance, > 1: guided), got {guidance}")
     guidance = DEFAULT_GUIDANCE if (label is not None and guidance is None) else (guidance or 0.)
     device = resolve_device(device)
     rank, world = _rank_world()
@@ -91,7 +91,7 @@ def _check_sample_args(p, a):
     if a.n < 1 or a.nfe < 2 or a.batch_size < 1: p.error("--n and --batch-size must be >= 1, --nfe >= 2")
     if a.label is not None and a.label != 'cycle' and not (a.label.isdigit() and 0 <= int(a.label) <= 9): p.error(f"--label must be 0..9 or 'cycle', got {a.label!r}")
     if a.guidance is not None and a.label is None: p.error("--guidance needs --label (unconditional samples are not guided)")
-    if a.guidance is not None and not a.guidance >= 0: p.error(f"--guidance must be >= 0 (0: conditional without guidance), got {a.guidance:g}")
+    if a.guidance is not None and not a.guidance >= 0: p.error(f"--guidance must be >= 0 (0: unconditional, 1: conditional without guidance, > 1: guided), got {a.guidance:g}")
     cost = nfe_for_steps(a.solver, 2, final_zero=True) - 1   # one step; the final denoising step costs 1
     if a.nfe < cost + 1: p.error(f"--nfe {a.nfe} is less than one step of {a.solver} ({cost} NFE) plus the final denoising step (1 NFE); use --nfe >= {cost + 1}")
     if a.model and not Path(a.model).is_file(): p.error(f"--model {a.model} does not exist")
