@@ -12,6 +12,11 @@ HINT = "peers extra not installed (pip install -e '.[peers]' && pip install --no
 needs_k = pytest.mark.skipif(importlib.util.find_spec('k_diffusion') is None, reason=HINT)
 needs_d = pytest.mark.skipif(importlib.util.find_spec('diffusers') is None, reason=HINT)
 
+def run_python(code:str):
+    "Run `code` in a fresh interpreter (nothing imported yet) and fail with its stderr if it fails."
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+
 def test_without_peers_nothing_registered():
     "With neither peer importable, diffsolv.peers imports and offers no solver, and asking for a peer says how to install it."
     code = ("import sys; sys.modules['k_diffusion'] = sys.modules['diffusers'] = None\n"
@@ -21,8 +26,7 @@ def test_without_peers_nothing_registered():
             "try: S.get_solver('k:euler')\nexcept ValueError as e: assert 'is a peer that is not installed' in str(e) and 'pip install' in str(e), e\n"
             "else: raise SystemExit('no error')\n"
             "assert not any(':' in n for n in S.SOLVERS)\n")
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-2000:]
+    run_python(code)
 
 @needs_k
 @needs_d
@@ -33,8 +37,7 @@ def test_peers_from_the_registry_alone():
             "assert 'diffsolv.peers' not in sys.modules and not any(':' in n for n in SOLVERS)\n"
             "assert get_solver('k:euler').kind == 'peer' and get_solver('d:heun').nfe_per_step == 2\n"
             "assert 'diffsolv.peers' in sys.modules and 'k:lms' in SOLVERS\n")
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-2000:]
+    run_python(code)
 
 @pytest.fixture(scope='module')
 def peers():
