@@ -221,7 +221,7 @@ def mnist_test_digits(n:int) -> torch.Tensor:
     return mnist_tensors(False)[0][:n].double() / 127.5 - 1
 
 # %% ../notebooks/05_unet.ipynb #cfcf78c9
-MNIST_POLICY = dict(reference_tol=1e-5, cache_reference=True, error_samples=32, fit_budget=dict(n_calib=16, maxfev=120), metrics=('mnist',))
+MNIST_POLICY = dict(reference_tol=1e-5, cache_reference=True, error_samples=64, fit_budget=dict(n_calib=16, maxfev=120), metrics=('mnist',))
 
 def mnist_unet_problem(checkpoint=None, # model file; default `default_checkpoint()`
                        label=None, # None, an int, or a tensor of per-sample labels
