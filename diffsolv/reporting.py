@@ -11,7 +11,7 @@ from matplotlib.ticker import LogLocator, FuncFormatter, NullFormatter
 
 # %% auto #0
 __all__ = ['SOLVER_COLOURS', 'SPARE_COLOURS', 'solver_colour', 'solver_palette', 'tick_label', 'log_axis', 'best_two', 'slope',
-           'first_stable', 'what_to_use']
+           'first_stable', 'what_to_use', 'what_changed']
 
 # %% ../notebooks/12_reporting.ipynb #4a71a2df
 SOLVER_COLOURS = {   # tab20 pairs: the dark shade for the solver the report discusses most
@@ -119,3 +119,56 @@ def what_to_use(best:pd.DataFrame, # best_two rows over all grids: problem, nfe_
             cells.append(c)
         if any(c != '-' for c in cells): rows.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+# %% ../notebooks/12_reporting.ipynb #8d9336d2
+def _verdict(ratio:float, tol:float) -> str:
+    return '-' if not np.isfinite(ratio) else 'diffsolv better' if ratio < 1 - tol else 'peer better' if ratio > 1 + tol else 'tied'
+
+def _fd_text(d:pd.DataFrame, steps) -> tuple[str, str|None]:
+    "'DDPM 40.2 vs DDIM 49.4' at `steps`, and the winner (None when a side is missing)."
+    r = {s: d[(d.solver == s) & (d.steps == steps)] for s in ('ddpm', 'ddim')}
+    if any(len(v) == 0 for v in r.values()): return '-', None
+    fd = {s: float(v.fd_mnist.iloc[0]) for s, v in r.items()}
+    txt = f"DDPM {fd['ddpm']:.1f} vs DDIM {fd['ddim']:.1f}"
+    if {'fd_lo', 'fd_hi'} <= set(d.columns):
+        lo, hi = ({s: float(v[c].iloc[0]) for s, v in r.items()} for c in ('fd_lo', 'fd_hi'))
+        if all(np.isfinite(list(lo.values()) + list(hi.values()))):
+            txt += ' (intervals overlap)' if max(lo.values()) <= min(hi.values()) else ' (intervals disjoint)'
+    return txt, min(fd, key=fd.get)
+
+def what_changed(old:dict, # the old model's tables: 'best', 'stability', 'peers', 'ddpm_ddim' (any may be missing)
+                 new:dict, # the new model's, the same keys
+                 tol:float=0.01, # peers: a ratio within 1 +- tol is a tie
+                 ) -> pd.DataFrame:
+    "One row per finding of the network study and case: the old and the new value as text, and whether the finding `held` (None: on one side only)."
+    rows = []
+    def add(finding, case, o, n, ko, kn):
+        rows.append(dict(finding=finding, case=case, old=o, new=n, held=(ko == kn) if ko is not None and kn is not None else None))
+    cols = dict(best=['nfe_requested', 'solver', 'grid', 'err_mean'], stability=['method', 'stable_from_nfe'],
+                peers=['nfe', 'ratio', 'diffsolv_best', 'peer_hand'], ddpm_ddim=['solver', 'steps', 'fd_mnist'])
+    get = lambda t, k: t.get(k) if t.get(k) is not None else pd.DataFrame(columns=cols[k])   # a missing table: no cases
+    bo, bn = get(old, 'best'), get(new, 'best')
+    for nfe in sorted(set(bo.get('nfe_requested', [])) | set(bn.get('nfe_requested', []))):
+        ro, rn = (b[b.nfe_requested == nfe] for b in (bo, bn))
+        key = lambda r: f"{r.solver.iloc[0]}/{r.grid.iloc[0]}" if len(r) else None
+        tie = lambda r: ' ~' if 'separated' in r and str(r.separated.iloc[0]) == 'False' else ''   # tied with its runner-up
+        txt = lambda r: f"{key(r)} ({r.err_mean.iloc[0]:.3g}{tie(r)})" if len(r) else '-'
+        add('best solver', f"NFE {int(nfe)}", txt(ro), txt(rn), key(ro), key(rn))
+    so, sn = get(old, 'stability'), get(new, 'stability')
+    for m in sorted(set(so.get('method', [])) | set(sn.get('method', []))):
+        vo, vn = (s[s.method == m].stable_from_nfe for s in (so, sn))
+        key = lambda v: None if len(v) == 0 else 'never' if pd.isna(v.iloc[0]) else f"{v.iloc[0]:g}"
+        add('stable from NFE', m, key(vo) or '-', key(vn) or '-', key(vo), key(vn))
+    po, pn = get(old, 'peers'), get(new, 'peers')
+    for nfe in sorted(set(po.get('nfe', [])) | set(pn.get('nfe', []))):
+        ro, rn = (p[p.nfe == nfe] for p in (po, pn))
+        key = lambda r: _verdict(float(r.ratio.iloc[0]), tol) if len(r) else None
+        txt = lambda r: f"{r.ratio.iloc[0]:.2f}x: {r.diffsolv_best.iloc[0]} vs {r.peer_hand.iloc[0]} ({key(r)})" if len(r) else '-'
+        add('peers', f"NFE {int(nfe)}", txt(ro), txt(rn), key(ro), key(rn))
+    do, dn = get(old, 'ddpm_ddim'), get(new, 'ddpm_ddim')
+    steps = sorted(set(do.get('steps', [])) | set(dn.get('steps', [])))
+    for s in steps:
+        (to, wo), (tn, wn) = _fd_text(do, s) if len(do) else ('-', None), _fd_text(dn, s) if len(dn) else ('-', None)
+        if wo is None and wn is None: continue   # a step count that only one sampler ran
+        add('DDPM vs DDIM (FD)', f"{int(s)} steps", to, tn, wo, wn)
+    return pd.DataFrame(rows, columns=['finding', 'case', 'old', 'new', 'held'])
