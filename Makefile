@@ -4,7 +4,7 @@
 #   make lab     JupyterLab with the project's kernel, the explorer (notebooks/13_explorer.ipynb) open (adds --allow-root when run as root)
 #   make peers   the optional extra: k-diffusion's samplers and diffusers' schedulers (make test/study install it)
 #   make docs    the HTML site in _docs/
-#   make train / make classifier   train (or continue training) the MNIST U-Net / retrain the classifier
+#   make train / make classifier   continue training the MNIST U-Net (resumable; models/README.md) / retrain the classifier
 #   make study-full  the complete grid (study/full.yml); hours on 2 cores
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -30,7 +30,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
 export TORCH_HOME := $(CURDIR)/.cache/torch
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: peers setup study study-full test lab docs readme check-clean clean-test train classifier
+.PHONY: peers setup study study-full test lab docs readme check-clean clean-test train train-phase1 classifier
 .DEFAULT_GOAL := help
 
 help:
@@ -106,12 +106,19 @@ study: $(STAMP) $(KERNEL_CFG) $(PEERS_STAMP) $(KATEX)
 	DIFFSOLV_REPORT=_study/report.ipynb $(PY) tools/build_docs.py site; \
 	echo "make study: finished in $$(( $$(date +%s) - start )) s; open _docs/index.html"
 
-# The MNIST U-Net: EDM preconditioning, 24000 steps (about 4 h of one core; models/README.md). It continues from
-# models/mnist_edm/ckpt.pt when that exists (bit-exact resume), so it can run over several sittings; at the end the
-# EMA weights are copied to models/mnist_unet.pt. THREADS=2 uses both cores.
+# The MNIST U-Net. Phase 1 (done, models/mnist_edm/): EDM preconditioning, 24000 steps, exported to
+# models/mnist_unet.pt. Phase 2 (models/mnist_edm2/): the same network continued from phase 1's checkpoint to step
+# 48000 with a warm restart of the learning rate (peak 5e-4); it resumes from models/mnist_edm2/ckpt.pt when that
+# exists (bit-exact), so it runs over several sittings, and copies the EMA weights to models/mnist_unet.pt only at
+# step 48000 (then the network part of the study must be re-run: models/README.md). THREADS=2 uses both cores.
 THREADS ?= 1
+TRAIN_RECIPE := --ch 32,64,64 --precond edm --batch-size 128 --ema-decay 0.9995 --p-uncond 0.2 --ckpt-every 200 --log-every 20 --threads $(THREADS) --no-progress
 train: $(STAMP)
-	$(BIN)/diffsolv-train --out models/mnist_edm --steps 24000 --ch 32,64,64 --precond edm --batch-size 128 --lr 1e-3 --ema-decay 0.9995 --p-uncond 0.2 --ckpt-every 200 --log-every 20 --threads $(THREADS) --no-progress --export models/mnist_unet.pt
+	$(BIN)/diffsolv-train --out models/mnist_edm2 --init models/mnist_edm/ckpt.pt --steps 48000 --lr 5e-4 $(TRAIN_RECIPE) --export models/mnist_unet.pt
+
+# phase 1 as it ran (finished: running it again trains no further step)
+train-phase1: $(STAMP)
+	$(BIN)/diffsolv-train --out models/mnist_edm --steps 24000 --lr 1e-3 $(TRAIN_RECIPE) --export models/mnist_unet.pt
 
 classifier: $(STAMP)
 	$(PY) -m diffsolv.classifier models/mnist_classifier.pt --epochs 4 --threads 1

@@ -46,6 +46,7 @@ class TrainConfig:
     conditional: bool = True
     limit: int = 0  # use only the first `limit` training images (0: all 60000)
     seed: int = 0
+    init: str = ''  # a training checkpoint to continue from in a new `out` (its weights, EMA, optimiser and step; the learning rate restarts there)
     ckpt_every: int = 200
     log_every: int = 10
     threads: int = 0  # torch.set_num_threads (0: leave the default)
@@ -72,6 +73,7 @@ class TrainConfig:
                             ('grad_clip', self.grad_clip > 0, '> 0'), ('weight_decay', self.weight_decay >= 0, '>= 0'),
                             ('sigma_data', self.sigma_data > 0, '> 0'), ('p_std', self.p_std > 0, '> 0')]:
             if not ok: raise ValueError(f"{k} must be {what}, got {getattr(self, k)!r}")
+        if not isinstance(self.init, str): raise ValueError(f"init must be a path to a training checkpoint (or ''), got {self.init!r}")
         for k, allowed in [('schedule', tuple(BETAS)), ('precond', PRECONDS), ('device', ('auto', 'cpu', 'cuda'))]:
             if getattr(self, k) not in allowed: raise ValueError(f"unknown {k} {getattr(self, k)!r}; choose one of {allowed}")
         try: ch = [int(c) for c in str(self.ch).split(',')]
@@ -96,10 +98,13 @@ def draw_batch(seed:int, step:int, n_data:int, batch_size:int, T:int, p_uncond:f
     return idx[sl], t[sl], eps[sl], drop[sl], z[sl]
 
 # %% ../notebooks/06_train.ipynb #e8e04fc4
-def lr_at(step:int, cfg:TrainConfig) -> float:
-    "Linear warm-up, then cosine decay to 10% of lr at the last step."
-    if step < cfg.warmup: return cfg.lr * (step + 1) / cfg.warmup
-    p = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+def lr_at(step:int, cfg:TrainConfig,
+          restart:int=0, # a continued run (`cfg.init`): the step it started from, where the schedule starts again
+          ) -> float:
+    "Linear warm-up, then cosine decay to 10% of lr at the last step (counted from `restart`)."
+    s = step - restart
+    if s < cfg.warmup: return cfg.lr * (s + 1) / cfg.warmup
+    p = (s - cfg.warmup) / max(1, cfg.steps - restart - cfg.warmup)
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(p, 1.))))
 
 def train_sigmas(cfg:TrainConfig, schedule:VPSchedule, t, z) -> torch.Tensor:
@@ -126,20 +131,23 @@ def ema_update(ema, model, step:int, decay:float):
 # %% ../notebooks/06_train.ipynb #b9ca9583
 TRAIN_FORMAT = 'diffsolv-train-v1'
 _MUST_MATCH = ('steps', 'batch_size', 'lr', 'warmup', 'weight_decay', 'grad_clip', 'ema_decay', 'p_uncond', 'schedule', 'T', 'ch', 'n_res', 'attn', 'conditional', 'limit', 'seed',
-               'precond', 'sigma_data', 'p_mean', 'p_std')
+               'precond', 'sigma_data', 'p_mean', 'p_std', 'init')
+_FREE_ON_INIT = ('steps', 'lr', 'warmup', 'init')   # what a run continued from another run's checkpoint may change
 
-def save_checkpoint(path, step, model, ema, opt, cfg:TrainConfig):
-    "Write a resumable training checkpoint atomically."
-    d = dict(format=TRAIN_FORMAT, step=step, config=model.config, schedule=cfg.schedule, T=cfg.T, train_config=asdict(cfg),
+def save_checkpoint(path, step, model, ema, opt, cfg:TrainConfig, restart:int=0):
+    "Write a resumable training checkpoint atomically (`restart`: see `lr_at`)."
+    d = dict(format=TRAIN_FORMAT, step=step, restart=restart, config=model.config, schedule=cfg.schedule, T=cfg.T, train_config=asdict(cfg),
              model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state())
     save_atomic(d, path)
 
-def load_checkpoint(path, cfg:TrainConfig) -> dict:
+def load_checkpoint(path, cfg:TrainConfig,
+                    free=(), # options that may differ (a continued run: `_FREE_ON_INIT`)
+                    ) -> dict:
     "Read a training checkpoint and check that it belongs to a run configured like `cfg`."
     d = read_checkpoint(path)
     if d['format'] != TRAIN_FORMAT: raise ValueError(f"{path} has format {d['format']!r}, not a training checkpoint ({TRAIN_FORMAT!r})")
     old = {**asdict(TrainConfig()), **d['train_config']}   # a checkpoint older than an option ran with its default
-    diff = {k: (old[k], getattr(cfg, k)) for k in _MUST_MATCH if old[k] != getattr(cfg, k)}
+    diff = {k: (old[k], getattr(cfg, k)) for k in _MUST_MATCH if k not in free and old[k] != getattr(cfg, k)}
     if diff: raise ValueError(f"checkpoint {path} does not match this run (checkpoint vs requested): {diff}; use another --out or the same options")
     return d
 
@@ -172,11 +180,13 @@ def _build(cfg, device):
     return model, ema, opt
 
 def _resume(cfg, model, ema, opt, ckpt):
-    "Load state from `ckpt` if it exists; return the first step to run."
-    if not ckpt.exists(): return 0
-    d = load_checkpoint(ckpt, cfg)
+    "Load state from `ckpt` if it exists, else from `cfg.init`; return (the first step to run, the step of the warm restart)."
+    if ckpt.exists(): d = load_checkpoint(ckpt, cfg); restart = d.get('restart', 0)
+    elif cfg.init: d = load_checkpoint(cfg.init, cfg, free=_FREE_ON_INIT); restart = d['step']
+    else: return 0, 0
+    if restart >= cfg.steps: raise ValueError(f"steps={cfg.steps} must be larger than step {restart} of {cfg.init}, the run to continue from")
     model.load_state_dict(d['model']); ema.load_state_dict(d['ema']); opt.load_state_dict(d['opt']); torch.set_rng_state(d['rng'])
-    return d['step']
+    return d['step'], restart
 
 # %% ../notebooks/06_train.ipynb #306d7f5f
 def train(cfg:TrainConfig) -> dict:
@@ -189,36 +199,37 @@ def train(cfg:TrainConfig) -> dict:
     x_all, y_all = mnist_tensors(train=True)
     if cfg.limit: x_all, y_all = x_all[:cfg.limit], y_all[:cfg.limit]
     cfg.check(len(x_all))
-    if rank == 0: out.mkdir(parents=True, exist_ok=True)
     model, ema, opt = _build(cfg, device)
-    start = _resume(cfg, model, ema, opt, ckpt)
+    start, restart = _resume(cfg, model, ema, opt, ckpt)
+    if rank == 0: out.mkdir(parents=True, exist_ok=True)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
-    rows, stop = _log_rows(out / 'log.csv', start), min(cfg.steps, cfg.stop_at or cfg.steps)
+    log = out / 'log.csv' if ckpt.exists() or not cfg.init else Path(cfg.init).parent / 'log.csv'   # a continued run carries its parent's log
+    rows, stop = _log_rows(log, start), min(cfg.steps, cfg.stop_at or cfg.steps)
     bar = tqdm(range(start, stop), initial=start, total=stop, disable=not (cfg.progress and rank == 0), desc='train')
     t0, tl = time.perf_counter(), time.perf_counter()
     for step in bar:
         idx, t, eps, drop, z = draw_batch(cfg.seed, step, len(x_all), cfg.batch_size, cfg.T, cfg.p_uncond, rank, world)
         x0 = to_model_space(x_all[idx]).to(device)
         if cfg.channels_last: x0, eps = x0.contiguous(memory_format=torch.channels_last), eps.contiguous(memory_format=torch.channels_last)
-        for g in opt.param_groups: g['lr'] = lr_at(step, cfg)
+        for g in opt.param_groups: g['lr'] = lr_at(step, cfg, restart)
         loss = diffusion_loss(net, model, x0, y_all[idx].to(device), train_sigmas(cfg, sched, t, z), eps.to(device), drop.to(device), sched)
         opt.zero_grad(set_to_none=True); loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step(); ema_update(ema, model, step, cfg.ema_decay)
         if world > 1: dist.all_reduce(loss := loss.detach().clone()); loss = loss / world
         if (step + 1) % cfg.log_every == 0 or step + 1 == stop:
-            rows.append(dict(step=step + 1, loss=f'{loss.item():.6f}', lr=f'{lr_at(step, cfg):.3e}', grad_norm=f'{gn.item():.4f}',
+            rows.append(dict(step=step + 1, loss=f'{loss.item():.6f}', lr=f'{lr_at(step, cfg, restart):.3e}', grad_norm=f'{gn.item():.4f}',
                              sec_per_step=f'{(time.perf_counter() - tl) / cfg.log_every:.3f}')); tl = time.perf_counter()
             bar.set_postfix(loss=rows[-1]['loss'])
-        if rank == 0 and ((step + 1) % cfg.ckpt_every == 0 or step + 1 == stop): _save_all(out, step + 1, model, ema, opt, cfg, sched, rows)
+        if rank == 0 and ((step + 1) % cfg.ckpt_every == 0 or step + 1 == stop): _save_all(out, step + 1, model, ema, opt, cfg, sched, rows, restart)
     if world > 1: dist.barrier()
     return dict(step=stop, wall_s=time.perf_counter() - t0, loss=float(rows[-1]['loss']) if rows else float('nan'), out=str(out))
 
 # %% ../notebooks/06_train.ipynb #1daf2308
-def _save_all(out, step, model, ema, opt, cfg, sched, rows):
+def _save_all(out, step, model, ema, opt, cfg, sched, rows, restart=0):
     "Checkpoint, EMA model file and CSV log (rank 0)."
-    save_checkpoint(out / 'ckpt.pt', step, model, ema, opt, cfg)
+    save_checkpoint(out / 'ckpt.pt', step, model, ema, opt, cfg, restart)
     save_model(out / 'model.pt', ema, sched, step=step, loss=float(rows[-1]['loss']) if rows else None, train_config=asdict(cfg))
     with open(out / 'log.csv.tmp', 'w', newline='') as f:
         w = csv.DictWriter(f, ['step', 'loss', 'lr', 'grad_norm', 'sec_per_step']); w.writeheader(); w.writerows(rows)
