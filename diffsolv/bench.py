@@ -120,9 +120,9 @@ def run_config(cfg:RunConfig,
     p = get_problem(cfg.problem, device=dev)
     steps = steps_for_nfe(cfg.solver, cfg.nfe, euler_at=options.get('euler_at', 'none'), final_zero=cfg.final_zero)   # intervals the budget buys
     if cfg.final_zero: steps -= 1   # the grid's steps above sigma_min; the step to sigma=0 is appended
-    if cfg.grid == 'optimized':   # fitted on calibration seeds with the problem's budget, cached
+    if cfg.grid == 'optimized':   # fitted on calibration seeds with the problem's budget, on the run's device, cached (for every device)
         sig = optimized_grid(cfg.problem, cfg.solver, cfg.nfe, cache_dir=cache_dir('grids', cache), options=options, read_also=[cache_dir('grids')],
-                             reference=functools.partial(reference_solution, cache=cache, progress=progress), key=p.cache_key, **p.fit_budget)
+                             reference=functools.partial(reference_solution, cache=cache, progress=progress), key=p.cache_key, device=dev, **p.fit_budget)
     else: sig = get_grid(cfg.grid, steps, p.schedule)
     x = p.noise(cfg.n_samples, cfg.seed)   # on the CPU, from the seeds; the reference (scipy) takes it there
     n_err = min(cfg.n_samples, p.error_samples or cfg.n_samples)   # the reference is solved for the first n_err samples
@@ -166,9 +166,11 @@ def mark_unstable(df:pd.DataFrame) -> pd.Series:
     return pd.Series(is_unstable(df.err_mean, df.diverged.fillna(False), scale), index=df.index, name='unstable')
 
 # %% ../notebooks/10d_bench.ipynb #5a847bd7
-def failed_row(cfg:dict, exc:BaseException) -> dict:
+def failed_row(cfg:dict, exc:BaseException,
+               device # where it was to run (as in an ok row's `device` column)
+               ) -> dict:
     "The row recorded for a configuration that could not run."
-    return dict(cfg, status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}")
+    return dict(cfg, status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}", device=str(device))
 
 # %% ../notebooks/10d_bench.ipynb #86bf025f
 def run_configs(configs:list, results_dir='results/bench', progress:bool=True, device='cpu') -> list:
@@ -179,7 +181,7 @@ def run_configs(configs:list, results_dir='results/bench', progress:bool=True, d
         cfg = c if isinstance(c, RunConfig) else RunConfig(**{k: c[k] for k in BENCH_COLUMNS})
         out = cfg.path(res)
         try: row = run_config(cfg.check(), cache=cache, progress=progress, device=dev)
-        except Exception as exc: row = failed_row(cfg.columns(), exc)
+        except Exception as exc: row = failed_row(cfg.columns(), exc, dev)
         atomic_write_csv(pd.DataFrame([row]), out); paths.append(out)
     return paths
 

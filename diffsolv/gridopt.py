@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 from .schedules import get_grid, GRIDS
 from .solvers import sample, steps_for_nfe, get_solver, DivergenceError
 from .testbeds import get_problem, problem_key, reference_flow
-from .io import config_hash, resolve_dir, atomic_write_csv
+from .io import config_hash, resolve_dir, atomic_write_csv, resolve_device
 from .metrics import per_sample_rms   # the error of a sample (defined in diffsolv.metrics; importable from here as before)
 
 # %% auto #0
@@ -40,36 +40,41 @@ def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
     try: out = sample(problem.denoiser, x, sigmas, solver, **options)
     except DivergenceError: return math.inf
     except ValueError: return math.inf   # two sigmas equal in float64 (a softmax weight underflowed): not a valid grid
-    return per_sample_rms(out, ref).mean().item()
+    return per_sample_rms(out.to(ref.device), ref).mean().item()   # on the reference's device (the CPU), whatever the solver's
 
 # %% ../notebooks/03_gridopt.ipynb #1d5612dc
 def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='karras',
                   maxfev:int=3000, # budget of loss evaluations for Powell
                   options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
-                  reference=None # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at the problem's reference_tol
+                  reference=None, # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at the problem's reference_tol
+                  device='cpu' # where the solver runs during the fit: 'auto', 'cpu', 'cuda' or 'cuda:N' (`resolve_device`); not part of the fit's cache key
                   ) -> dict:
     "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit."
-    p, options = get_problem(problem), dict(options or {})
+    dev = resolve_device(device)   # a device that is not here: one clear error before any work
+    p, options = get_problem(problem, device=dev), dict(options or {})
     n = steps_for_nfe(solver, nfe, euler_at=options.get('euler_at', 'none'))
     s_init = get_grid(init, n, p.schedule)
     smax, smin = float(s_init[0]), float(s_init[-1])
-    x = p.noise(n_calib, CALIB_SEED)
+    x = p.noise(n_calib, CALIB_SEED)   # on the CPU, from the seeds; the reference (scipy) is solved from it there
     ref = reference(p, x, smax, smin, CALIB_SEED) if reference else reference_flow(p.denoiser, x, smax, smin, rtol=p.reference_tol, atol=p.reference_tol)
+    x = x.to(p.device)   # the solver runs on the device; grid_loss compares its output on the CPU
     f = lambda th: grid_loss(p, solver, x, ref, theta_to_sigmas(th, smax, smin), **options)
     t0, l0 = time.perf_counter(), f(sigmas_to_theta(s_init))
     res = minimize(f, sigmas_to_theta(s_init), method='Powell', options=dict(maxfev=maxfev, xtol=1e-3, ftol=1e-4))
     best = res.x if res.fun <= l0 else sigmas_to_theta(s_init)
     return dict(problem=problem, solver=solver, nfe=nfe, steps=n, init=init, calib_loss_init=l0, calib_loss=min(res.fun, l0),
-                evaluations=int(res.nfev), seconds=time.perf_counter() - t0, options=json.dumps(options, sort_keys=True),
+                evaluations=int(res.nfev), seconds=time.perf_counter() - t0, options=json.dumps(options, sort_keys=True), device=str(dev),
                 sigmas=theta_to_sigmas(best, smax, smin))
 
 # %% ../notebooks/03_gridopt.ipynb #8348e21f
-def evaluate_grid(problem:str, solver:str, sigmas, n_samples:int=256, seed:int=0, **options) -> float:
+def evaluate_grid(problem:str, solver:str, sigmas, n_samples:int=256, seed:int=0,
+                  device='cpu', # where the solver runs ('auto', 'cpu', 'cuda', 'cuda:N'); the reference and the error stay on the CPU
+                  **options) -> float:
     "Mean RMS error of `solver` on `sigmas` over held-out noise (seeds seed..seed+n_samples-1)."
-    p = get_problem(problem)
+    p = get_problem(problem, device=resolve_device(device))
     x = p.noise(n_samples, seed)
     ref = reference_flow(p.denoiser, x, float(sigmas[0]), float(sigmas[-1]), rtol=p.reference_tol, atol=p.reference_tol)
-    return grid_loss(p, solver, x, ref, sigmas, **options)
+    return grid_loss(p, solver, x.to(p.device), ref, sigmas, **options)
 
 # %% ../notebooks/03_gridopt.ipynb #bb2b56b0
 def grid_cache_path(cache_dir, problem, solver, nfe, options=None,
@@ -89,15 +94,17 @@ SAME_ALGORITHM = {'k:euler': 'euler', 'k:heun': 'heun', 'k:dpmpp_2m': 'dpmpp_2m'
 def optimized_grid(problem:str, solver:str, nfe:int, cache_dir='results/grids', options:dict|None=None,
                    n_calib:int=64, maxfev:int=3000, reference=None,
                    read_also=(), # further folders searched for an existing fit (e.g. the committed results/grids); new fits go to cache_dir
-                   key:str|None=None # the problem's cache_key; None: `problem_key(problem)`
+                   key:str|None=None, # the problem's cache_key; None: `problem_key(problem)`
+                   device='cpu' # where a fit that is not cached runs ('auto', 'cpu', 'cuda', 'cuda:N'); the cache is shared by all devices
                    ) -> torch.Tensor:
     "The fitted grid for (problem, solver, nfe, options), from the cache or fitted now and cached."
+    dev = resolve_device(device)   # checked even when the fit is cached: a device that is not here is always an error
     if not options: solver = SAME_ALGORITHM.get(solver, solver)   # a peer that is the same algorithm shares its fit
     key = problem_key(problem) if key is None else key
     path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options, key)
     for q in [path] + [grid_cache_path(resolve_dir(d, 'results/grids'), problem, solver, nfe, options, key) for d in read_also]:
         if q.exists(): return torch.tensor(pd.read_csv(q).sigma.values, dtype=torch.float64)
-    fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options, reference=reference)
+    fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options, reference=reference, device=dev)
     meta = {k: v for k, v in fit.items() if k != 'sigmas'}
     atomic_write_csv(pd.DataFrame(dict(i=range(len(fit['sigmas'])), sigma=fit['sigmas'].numpy(), **meta)), path)
     return fit['sigmas']

@@ -136,6 +136,17 @@ def _nb_name(ch) -> str:
     "The executed notebook of a chunk, named by its problem, seed and result files."
     return f"{ch[0]['problem']}__seed{ch[0]['seed']}__{config_hash(dict(files=[RunConfig(**c).file_name for c in ch]))}.ipynb"
 
+def _where(device) -> str:
+    "`device` as an ok row's `device` column names it on this machine ('auto' resolved); the name as asked when it is not here."
+    try: return str(resolve_device(device))
+    except ValueError: return str(device)
+
+def _record_failed(planned, res, exc:BaseException, device:str):
+    "A failed row for each (configuration, stamp) of `planned` whose result file is still as the sweep planned it (nobody wrote it since)."
+    for c, s in planned:
+        q = RunConfig(**c).path(res)
+        if _stamp(q) == (tuple(s) if s else None): atomic_write_csv(pd.DataFrame([failed_row(c, exc, device)]), q)
+
 # %% ../notebooks/10e_sweep.ipynb #b7c1d2e3
 def bench_chunk(ch:list, stamps:list, results_dir, executed_dir, threads:int=1,
                 transport:str='shared', # 'shared': write into results_dir here; 'client': return the files to the caller
@@ -157,13 +168,11 @@ def bench_chunk(ch:list, stamps:list, results_dir, executed_dir, threads:int=1,
     if transport != 'shared': raise ValueError(f"transport must be 'shared' or 'client', got {transport!r}")
     res, exe = Path(results_dir), Path(executed_dir)
     if bad := _writable([res, exe]): raise PermissionError(f"worker {socket.gethostname()} cannot write the results: {'; '.join(bad)}")
-    todo = [c for c, s in zip(ch, stamps) if _stamp(RunConfig(**c).path(res)) == (tuple(s) if s else None)]
+    todo = [(c, s) for c, s in zip(ch, stamps) if _stamp(RunConfig(**c).path(res)) == (tuple(s) if s else None)]
     if todo:
-        try: _run_chunk(nb, exe / _nb_name(todo), todo, res, threads, nb.parent, device)
-        except Exception as exc:   # the kernel died or the notebook failed outside run_configs: record what did not finish
-            for c, s in zip(ch, stamps):
-                q = RunConfig(**c).path(res)
-                if c in todo and _stamp(q) == (tuple(s) if s else None): atomic_write_csv(pd.DataFrame([failed_row(c, exc)]), q)
+        cfgs = [c for c, _ in todo]
+        try: _run_chunk(nb, exe / _nb_name(cfgs), cfgs, res, threads, nb.parent, device)
+        except Exception as exc: _record_failed(todo, res, exc, _where(device))   # the kernel died or the notebook failed outside run_configs
     return dict(ran=len(todo))
 
 # %% ../notebooks/10e_sweep.ipynb #23473802
@@ -288,8 +297,7 @@ def _dask_chunks(client, chunks, stamps, res, exe, threads, transport, bar, devi
                     if q.name in out['files'] and _stamp(q) == s: write_atomic(q, lambda tmp: tmp.write_text(out['files'][q.name]))
                 if out['notebook']: write_atomic(exe / out['notebook'][0], lambda tmp: tmp.write_bytes(out['notebook'][1]))
         except Exception as exc:   # the chunk's workers died too often (KilledWorker), or a worker could not run it
-            for c, s in zip(ch, st):
-                if _stamp(q := RunConfig(**c).path(res)) == s: atomic_write_csv(pd.DataFrame([failed_row(c, exc)]), q)
+            _record_failed(zip(ch, st), res, exc, device)   # the device as asked: which worker's it would have been is not known here
         f.release(); bar.update(len(ch))
 
 # %% ../notebooks/10e_sweep.ipynb #4a807c3a
