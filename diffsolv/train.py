@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .schedules import VPSchedule, BETAS
 from .unet import UNet, PRECONDS, preconditioning, save_model, save_atomic, read_checkpoint
 from .data import mnist_tensors, to_model_space
+from .io import device_name, resolve_device
 
 # %% auto #0
 __all__ = ['TRAIN_FORMAT', 'TrainConfig', 'step_generator', 'draw_batch', 'lr_at', 'train_sigmas', 'diffusion_loss', 'ema_update',
@@ -52,7 +53,7 @@ class TrainConfig:
     threads: int = 0  # torch.set_num_threads (0: leave the default)
     channels_last: bool = False
     compile: bool = False
-    device: str = 'auto'  # 'auto', 'cpu' or 'cuda'
+    device: str = 'auto'  # 'auto', 'cpu', 'cuda' or 'cuda:N'
     progress: bool = True
 
     def model_config(self) -> dict:
@@ -73,8 +74,9 @@ class TrainConfig:
                             ('grad_clip', self.grad_clip > 0, '> 0'), ('weight_decay', self.weight_decay >= 0, '>= 0'),
                             ('sigma_data', self.sigma_data > 0, '> 0'), ('p_std', self.p_std > 0, '> 0')]:
             if not ok: raise ValueError(f"{k} must be {what}, got {getattr(self, k)!r}")
+        device_name(self.device)   # a clear error for a misspelt device
         if not isinstance(self.init, str): raise ValueError(f"init must be a path to a training checkpoint (or ''), got {self.init!r}")
-        for k, allowed in [('schedule', tuple(BETAS)), ('precond', PRECONDS), ('device', ('auto', 'cpu', 'cuda'))]:
+        for k, allowed in [('schedule', tuple(BETAS)), ('precond', PRECONDS)]:
             if getattr(self, k) not in allowed: raise ValueError(f"unknown {k} {getattr(self, k)!r}; choose one of {allowed}")
         try: ch = [int(c) for c in str(self.ch).split(',')]
         except ValueError: ch = []
@@ -159,9 +161,8 @@ def _setup_dist(device):
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 def _device(name):
-    if name == 'auto': name = 'cuda' if torch.cuda.is_available() else 'cpu'
     if name == 'cuda' and 'LOCAL_RANK' in os.environ: return torch.device('cuda', int(os.environ['LOCAL_RANK']))
-    return torch.device(name)
+    return resolve_device(name)
 
 def _log_rows(path, upto):
     "Rows of an existing CSV log with step <= upto (what survives a resume)."
