@@ -21,7 +21,7 @@ from .unet import read_checkpoint, state_dict_mismatch
 # %% auto #0
 __all__ = ['CLASSIFIER_FORMAT', 'FD_BOOT', 'MnistClassifier', 'accuracy', 'predict', 'train_classifier', 'default_classifier',
            'save_classifier', 'load_classifier', 'main', 'MnistFeatures', 'MnistDistances', 'fd_mnist', 'kid_mnist',
-           'mnist_distances', 'fd_floor', 'mnist_metrics', 'judge']
+           'mnist_distances', 'fd_floor', 'mnist_metrics', 'judge', 'label_metrics']
 
 # %% ../notebooks/07_classifier.ipynb #f5c00fb7
 class MnistClassifier(nn.Module):
@@ -233,3 +233,10 @@ def judge(images, labels=None, classifier=None) -> dict:
                confidence=p.max(1).values.mean().item())
     if labels is not None: out['label_accuracy'] = (p.argmax(1) == torch.as_tensor(labels).expand(len(p))).float().mean().item()
     return out
+
+# %% ../notebooks/07_classifier.ipynb #gd01c0a2
+def label_metrics(p, out:torch.Tensor, sigma_end:float, seed:int, cache:Path|None=None, classifier=None) -> dict:
+    "The metric 'labels' of the benchmark: `judge` of model-space samples against the labels p's denoiser asked for."
+    from diffsolv.data import from_model_space
+    j = judge(from_model_space(out.float()), p.denoiser.requested_labels(len(out)), classifier)
+    return {k: j[k] for k in ('label_accuracy', 'class_balance', 'confidence')}

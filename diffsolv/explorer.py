@@ -43,7 +43,7 @@ def _is_2d(name:str) -> bool: return get_problem(name).shape == (2,)
 
 def explorer_problems() -> list:
     "The problems the explorer offers: the 2-D testbeds of `PROBLEMS`, then the MNIST U-Net."
-    return [n for n in PROBLEMS if n != 'mnist_unet' and _is_2d(n)] + ['mnist_unet']
+    return [n for n in PROBLEMS if not n.startswith('mnist_unet') and _is_2d(n)] + ['mnist_unet']
 
 @functools.lru_cache(maxsize=8)
 def _unet(label, guidance): return mnist_unet_problem(label=label, guidance=guidance)   # the model is loaded once per label and weight

@@ -61,7 +61,7 @@ def nll_metric(p, out, sigma_end:float, seed:int, cache=None) -> dict:
     return dict(nll=mean_nll(p.data, out, sigma_end))
 
 # %% ../notebooks/10b_metrics.ipynb #7d733d83
-METRICS = {'swd': swd_metric, 'nll': nll_metric, 'mnist': 'diffsolv.classifier:mnist_metrics'}
+METRICS = {'swd': swd_metric, 'nll': nll_metric, 'mnist': 'diffsolv.classifier:mnist_metrics', 'labels': 'diffsolv.classifier:label_metrics'}
 
 # %% ../notebooks/10b_metrics.ipynb #40f4730c
 def distribution_metrics(p, out:torch.Tensor, sigma_end:float, seed:int, cache=None) -> dict:

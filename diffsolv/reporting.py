@@ -8,10 +8,12 @@ import zlib
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import LogLocator, FuncFormatter, NullFormatter
+from scipy.stats import kendalltau
 
 # %% auto #0
-__all__ = ['SOLVER_COLOURS', 'SPARE_COLOURS', 'solver_colour', 'solver_palette', 'tick_label', 'log_axis', 'best_two', 'slope',
-           'first_stable', 'what_to_use', 'what_changed']
+__all__ = ['SOLVER_COLOURS', 'SPARE_COLOURS', 'GUIDED_PATTERN', 'GUIDED_COLUMNS', 'solver_colour', 'solver_palette', 'tick_label',
+           'log_axis', 'best_two', 'slope', 'first_stable', 'what_to_use', 'what_changed', 'guidance_of',
+           'guided_summary', 'guided_ranking']
 
 # %% ../notebooks/12_reporting.ipynb #4a71a2df
 SOLVER_COLOURS = {   # tab20 pairs: the dark shade for the solver the report discusses most
@@ -172,3 +174,49 @@ def what_changed(old:dict, # the old model's tables: 'best', 'stability', 'peers
         if wo is None and wn is None: continue   # a step count that only one sampler ran
         add('DDPM vs DDIM (FD)', f"{int(s)} steps", to, tn, wo, wn)
     return pd.DataFrame(rows, columns=['finding', 'case', 'old', 'new', 'held'])
+
+# %% ../notebooks/12_reporting.ipynb #gd12a002
+GUIDED_PATTERN = r'_guided_w(\d+(?:\.\d+)?)$'   # the guided study's problems: mnist_unet_guided_w{w}
+
+def guidance_of(problems) -> pd.Series:
+    "The guidance weight w of each problem named `..._guided_w{w}` (NaN for any other problem)."
+    return pd.Series(problems).astype(str).str.extract(GUIDED_PATTERN, expand=False).astype(float)
+
+# %% ../notebooks/12_reporting.ipynb #gd12a003
+GUIDED_COLUMNS = ['guidance', 'nfe_requested', 'solver', 'grid', 'nfe', 'rank', 'err_mean', 'err_mean_lo', 'err_mean_hi', 'err_n',
+                  'label_accuracy', 'confidence', 'class_balance', 'n_samples', 'diverged']
+
+def guided_summary(rows:pd.DataFrame) -> pd.DataFrame:
+    "Per guidance weight, NFE budget, solver and grid (plain runs of the guided problems): error, its interval, rank at that weight and budget, label accuracy."
+    keep = (guidance_of(rows.problem).notna() & (rows.status == 'ok') & (rows.options.fillna('{}') == '{}')
+            & ~rows.final_zero.fillna(False).astype(bool)).to_numpy() if len(rows) else []
+    rows = rows[keep]
+    if rows.empty: return pd.DataFrame(columns=GUIDED_COLUMNS)
+    rows = rows.assign(guidance=guidance_of(rows.problem).to_numpy(), diverged=rows.diverged.astype(bool),
+                       **{c: rows[c] if c in rows else np.nan for c in ('label_accuracy', 'confidence', 'class_balance')})
+    s = rows.groupby(['guidance', 'nfe_requested', 'solver', 'grid'], as_index=False).agg(   # several seed sets: the mean of their values
+        nfe=('nfe', 'first'), err_mean=('err_mean', 'mean'), err_mean_lo=('err_mean_lo', 'mean'), err_mean_hi=('err_mean_hi', 'mean'),
+        err_n=('err_n', 'first'), label_accuracy=('label_accuracy', 'mean'), confidence=('confidence', 'mean'),
+        class_balance=('class_balance', 'mean'), n_samples=('n_samples', 'first'), diverged=('diverged', 'any'))
+    s['rank'] = s.groupby(['guidance', 'nfe_requested', 'grid']).err_mean.rank(method='min', na_option='bottom').astype(int)
+    return s[GUIDED_COLUMNS].sort_values(['guidance', 'nfe_requested', 'grid', 'rank']).reset_index(drop=True)
+
+# %% ../notebooks/12_reporting.ipynb #gd12a004
+def _against(base:pd.DataFrame, d:pd.DataFrame) -> dict:
+    "How the ranking `d` (solver-indexed: rank, err_mean) compares with `base`, over the solvers both have."
+    common = base.index.intersection(d.index)
+    tau = kendalltau(base.loc[common, 'rank'], d.loc[common, 'rank']).statistic if len(common) > 1 else np.nan
+    return dict(same_winner=bool(d['rank'].idxmin() == base['rank'].idxmin()), kendall_tau=float(tau),
+                err_ratio=float(np.nanmedian(d.loc[common, 'err_mean'] / base.loc[common, 'err_mean'])) if len(common) else np.nan)
+
+def guided_ranking(summary:pd.DataFrame) -> pd.DataFrame:
+    "Per NFE budget, grid and guidance weight: the solvers in order of error, the best, and how the ranking compares with the smallest weight's."
+    out = []
+    for (n, grid), d in summary.groupby(['nfe_requested', 'grid']):
+        base = d[d.guidance == d.guidance.min()].set_index('solver')
+        for w, dw in d.groupby('guidance'):
+            dw = dw.set_index('solver').sort_values('rank')
+            out.append(dict(nfe_requested=n, grid=grid, guidance=w, best=dw.index[0], best_err=dw.err_mean.iloc[0],
+                            order=' < '.join(dw.index), **_against(base, dw), label_accuracy_min=dw.label_accuracy.min()))
+    return pd.DataFrame(out, columns=['nfe_requested', 'grid', 'guidance', 'best', 'best_err', 'order', 'same_winner', 'kendall_tau', 'err_ratio',
+                                      'label_accuracy_min'])

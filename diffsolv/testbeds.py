@@ -12,9 +12,9 @@ from tqdm import tqdm
 from .io import resolve, resolve_device
 
 # %% auto #0
-__all__ = ['PROBLEMS', 'GaussianMixture', 'gaussian_flow', 'ring2d', 'gauss_nd', 'gmm_nd', 'LogSigmaProgress', 'reference_flow',
-           'IdealDenoiser', 'synthetic_images', 'Problem', 'load_plugins', 'register_problem', 'problem_names',
-           'get_problem', 'problem_key']
+__all__ = ['PROBLEMS', 'GUIDANCE_WEIGHTS', 'GaussianMixture', 'gaussian_flow', 'ring2d', 'gauss_nd', 'gmm_nd', 'LogSigmaProgress',
+           'reference_flow', 'IdealDenoiser', 'synthetic_images', 'Problem', 'guided_mnist', 'load_plugins',
+           'register_problem', 'problem_names', 'get_problem', 'problem_key']
 
 # %% ../notebooks/01_testbeds.ipynb #2deac51e
 class GaussianMixture:
@@ -276,6 +276,15 @@ PROBLEMS = {'ring2d': lambda: _mixture_problem(ring2d()), 'gmm64': lambda: _mixt
             'gauss4': lambda: _mixture_problem(gauss_nd(4)),
             'images_ideal': lambda: _images_problem(synthetic_images(64, 8), 'images_ideal'),
             'mnist_unet': 'diffsolv.unet:mnist_unet_problem'}   # factory, or 'module:function' imported on first use
+
+# %% ../notebooks/01_testbeds.ipynb #gd01b0a2
+GUIDANCE_WEIGHTS = (1, 2, 4)   # the registered guided problems mnist_unet_guided_w{w}
+
+def guided_mnist(w:float):
+    "A factory of the guided MNIST problem at weight w (the U-Net's code is imported when it is first built)."
+    return lambda: resolve('diffsolv.unet:mnist_unet_problem')(label='cycle', guidance=w)
+
+PROBLEMS.update({f'mnist_unet_guided_w{w:g}': guided_mnist(w) for w in GUIDANCE_WEIGHTS})
 
 # %% ../notebooks/01_testbeds.ipynb #649bac31
 def load_plugins(names:str|None=None) -> list:

@@ -10,13 +10,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .schedules import VPSchedule
-from .io import repo_root, write_atomic, save_atomic, file_id   # atomic writes and content hashes (diffsolv.io), importable from here as before
+from .io import repo_root, write_atomic, save_atomic, file_id, config_hash   # atomic writes and content hashes (diffsolv.io), importable from here as before
 from .testbeds import Problem
 
 # %% auto #0
-__all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'MNIST_POLICY', 'timestep_embedding', 'ResBlock', 'Attention',
-           'check_precond', 'preconditioning', 'UNet', 'count_params', 'NetDenoiser', 'save_model', 'read_checkpoint',
-           'state_dict_mismatch', 'load_model', 'default_checkpoint', 'mnist_test_digits', 'mnist_unet_problem']
+__all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'MNIST_POLICY', 'LABEL_RULES', 'LABELLED_POLICY', 'timestep_embedding',
+           'ResBlock', 'Attention', 'check_precond', 'preconditioning', 'UNet', 'count_params', 'NetDenoiser',
+           'cycle_labels', 'save_model', 'read_checkpoint', 'state_dict_mismatch', 'load_model', 'default_checkpoint',
+           'mnist_test_digits', 'mnist_unet_problem']
 
 # %% ../notebooks/05_unet.ipynb #093d230d
 def timestep_embedding(t:torch.Tensor, # (B,) real-valued step indices
@@ -132,7 +133,7 @@ def count_params(model:nn.Module) -> int:
 class NetDenoiser:
     "D(x, sigma) = c_skip x + c_out F(c_in x, t(sigma)) for a U-Net F, with optional label and guidance."
     def __init__(self, model:nn.Module, schedule:VPSchedule,
-                 labels=None, # None: unconditional; an int or a (B,) tensor of class labels
+                 labels=None, # None: unconditional; an int, a (B,) tensor, or a rule B -> (B,) labels (e.g. `cycle_labels`)
                  guidance:float=1., # w: 0 unconditional, 1 conditional, > 1 guided
                  channels_last:bool=False):
         if labels is not None and getattr(model, 'num_classes', None) is None: raise ValueError("labels given, but the model is unconditional")
@@ -144,8 +145,10 @@ class NetDenoiser:
         self.model.to(device)
         return self
 
-    def _labels(self, B, device):
-        y = torch.as_tensor(self.labels, dtype=torch.long, device=device)
+    def requested_labels(self, B:int, device='cpu') -> torch.Tensor|None:
+        "The (B,) labels a batch of B samples asks for (a rule's `labels(B)`); None when unconditional."
+        if self.labels is None: return None
+        y = torch.as_tensor(self.labels(B) if callable(self.labels) else self.labels, dtype=torch.long, device=device)
         y = y.expand(B) if y.ndim == 0 else y
         if y.shape != (B,) or (y < 0).any() or (y >= self.model.num_classes).any():
             raise ValueError(f"labels must be an int or {B} ints in [0, {self.model.num_classes})")
@@ -154,7 +157,7 @@ class NetDenoiser:
     def raw(self, x:torch.Tensor, t:torch.Tensor) -> torch.Tensor:
         "The (guided) network output F at network input x and step indices t."
         if self.labels is None or self.guidance == 0: return self.model(x, t)
-        y = self._labels(x.shape[0], x.device)
+        y = self.requested_labels(x.shape[0], x.device)
         if self.guidance == 1: return self.model(x, t, y)
         null = torch.full_like(y, self.model.num_classes)
         ec, eu = self.model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([y, null])).chunk(2)
@@ -170,6 +173,11 @@ class NetDenoiser:
         return c_skip * x + c_out * f.to(x.device, x.dtype)
 
 EpsDenoiser = NetDenoiser  # the earlier name; the parameterisation comes from the model
+
+# %% ../notebooks/05_unet.ipynb #gd01a0c2
+def cycle_labels(n:int, k:int=10) -> torch.Tensor:
+    "Labels 0, 1, ..., k-1, 0, 1, ... for a batch of n: sample i asks for class i mod k."
+    return torch.arange(n) % k
 
 # %% ../notebooks/05_unet.ipynb #965327e2
 MODEL_FORMAT = 'diffsolv-unet-v1'
@@ -223,14 +231,28 @@ def mnist_test_digits(n:int) -> torch.Tensor:
 # %% ../notebooks/05_unet.ipynb #cfcf78c9
 MNIST_POLICY = dict(reference_tol=1e-5, cache_reference=True, error_samples=64, fit_budget=dict(n_calib=16, maxfev=120), metrics=('mnist',))
 
+LABEL_RULES = {'cycle': cycle_labels}   # label rules a problem can be named by
+# labelled samples are judged by their labels; a guided evaluation costs two of the network, so the reference is solved for 32
+LABELLED_POLICY = dict(metrics=('labels',), error_samples=32)
+
+def _label_tag(label) -> str:
+    "The part of a problem's name that says which labels it asks for (a tensor: a hash of its values)."
+    if label is None: return ''
+    if isinstance(label, int): return f'_y{label}'
+    if isinstance(label, str):
+        if label not in LABEL_RULES: raise ValueError(f"unknown label rule {label!r}; choose an int, a tensor or one of {sorted(LABEL_RULES)}")
+        return '_guided' if label == 'cycle' else f'_{label}'
+    return f"_y{config_hash(dict(labels=torch.as_tensor(label).tolist()))[:8]}"
+
 def mnist_unet_problem(checkpoint=None, # model file; default `default_checkpoint()`
-                       label=None, # None, an int, or a tensor of per-sample labels
+                       label=None, # None, an int, a tensor of per-sample labels, or a rule's name ('cycle': sample i asks for i mod 10)
                        guidance:float=1., # classifier-free guidance weight (used only with a label)
                        device='cpu'):
-    "A `Problem` whose denoiser is the trained MNIST U-Net, with a network's policy (`MNIST_POLICY`) and the checkpoint's `file_id` as cache key."
+    "A `Problem` whose denoiser is the trained MNIST U-Net, with a network's policy (`MNIST_POLICY`; labelled: the metric `labels`) and the checkpoint's `file_id` as cache key."
     path = Path(checkpoint) if checkpoint else default_checkpoint()
     if not path.is_file(): raise FileNotFoundError(f"no MNIST model at {path}: run `make train` (or `diffsolv-train`) or pass checkpoint=PATH")
     model, sched, meta = load_model(path, device)
-    name = 'mnist_unet' + ('' if label is None else f'_y{label}_w{guidance:g}' if isinstance(label, int) else f'_cond_w{guidance:g}')
-    return Problem(name, NetDenoiser(model, sched, labels=label, guidance=guidance), (1, 28, 28), sched,
-                   cache_key=file_id(path), real_data=mnist_test_digits, **MNIST_POLICY)
+    name = 'mnist_unet' + _label_tag(label) + ('' if label is None else f'_w{guidance:g}')
+    policy = MNIST_POLICY if label is None else dict(MNIST_POLICY, **LABELLED_POLICY)
+    return Problem(name, NetDenoiser(model, sched, labels=LABEL_RULES.get(label, label) if isinstance(label, str) else label, guidance=guidance),
+                   (1, 28, 28), sched, cache_key=file_id(path), real_data=mnist_test_digits, **policy)
