@@ -4,7 +4,7 @@
 
 # %% ../notebooks/14_fit.ipynb #73c376fc
 from __future__ import annotations
-import argparse, copy, json, math, sys, time, warnings
+import argparse, copy, itertools, json, math, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -17,12 +17,13 @@ from .testbeds import PROBLEMS, get_problem, reference_flow
 from .gridopt import CALIB_SEED, optimize_grid, optimized_grid, grid_cache_path, grid_loss, theta_to_sigmas, sigmas_to_theta
 
 # %% auto #0
-__all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'SCHEDULE_FORMAT', 'EvalCounter', 'counted', 'fine_grid',
-           'check_teacher', 'teacher_states', 'one_step_tableau', 'step_costs', 'dp_path', 'denoised_states',
-           'step_costs_2m', 'dp_path_2m', 'GradT', 'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss',
-           'grad_fit', 'check_fit', 'dp_costs', 'grad_schedule', 'fit_schedule', 'heldout_error', 'calib_error',
-           'powell_record', 'compare_schedules', 'testbed_table', 'save_schedule', 'load_schedule',
-           'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main']
+__all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'WEIGHTS', 'SCHEDULE_FORMAT', 'NET_METHODS', 'EvalCounter',
+           'counted', 'fine_grid', 'check_teacher', 'teacher_states', 'one_step_tableau', 'step_costs', 'dp_path',
+           'denoised_states', 'step_costs_2m', 'dp_path_2m', 'flow_jacobians', 'GradT', 'differentiable', 'ModelInput',
+           'schedule_params', 'sampler_loss', 'grad_fit', 'check_fit', 'dp_costs', 'grad_schedule', 'fit_schedule',
+           'heldout_error', 'calib_error', 'powell_record', 'compare_schedules', 'testbed_table', 'dp_weight_table',
+           'save_schedule', 'load_schedule', 'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main',
+           'peer_error', 'net_fit', 'net_table']
 
 # %% ../notebooks/14_fit.ipynb #0af2f839
 from .reference import reference_solution
@@ -87,9 +88,15 @@ def _per_sample_sigma(denoiser):
     return lambda x, s: denoiser(x, torch.as_tensor(s, dtype=x.dtype).reshape(-1).expand(x.shape[0]))
 
 # %% ../notebooks/14_fit.ipynb #8f23e5af
+def _weighted(W, err:torch.Tensor) -> torch.Tensor:
+    "Errors (n, ...) carried by per-sample matrices W (n, d, d); unchanged when W is None."
+    return err if W is None else torch.einsum('nde,ne->nd', W, err.flatten(1))
+
 def step_costs(denoiser, solver:str, sigmas, states:torch.Tensor,
                max_batch:int=1 << 14, # samples per denoiser call in the later stages of a Runge-Kutta step
-               progress:bool=False) -> torch.Tensor:
+               progress:bool=False,
+               weights=None # per-sample matrices (N, B, d, d) applied to each step's error (`flow_jacobians`); None: plain
+              ) -> torch.Tensor:
     "C[i, j] for i < j: mean over samples of the RMS error of one step of `solver` from states[i] at sigmas[i] to sigmas[j], against states[j]; +inf elsewhere."
     tab, tv, den = one_step_tableau(solver), get_time_var('sigma'), _per_sample_sigma(denoiser)
     s = check_sigmas(sigmas); N, B, tail = len(s), states.shape[1], states.shape[2:]
@@ -102,7 +109,8 @@ def step_costs(denoiser, solver:str, sigmas, states:torch.Tensor,
             h = (s[js] - s[i]).repeat_interleave(B).reshape(-1, *[1] * len(tail))
             ks = rk_stages(den, x, float(s[i]), h, tab, tv, k1=k1.expand(J, B, *tail).reshape(J * B, *tail))
             xn = x + h * sum(b * k for b, k in zip(tab.b, ks) if b != 0)
-            C[i, js] = per_sample_rms(xn, states[js].reshape(J * B, *tail)).reshape(J, B).mean(1)
+            W = None if weights is None else weights[js].reshape(J * B, *weights.shape[2:])
+            C[i, js] = _weighted(W, xn - states[js].reshape(J * B, *tail)).flatten(1).pow(2).mean(1).sqrt().reshape(J, B).mean(1)
     return torch.nan_to_num(C, nan=math.inf, posinf=math.inf)
 
 # %% ../notebooks/14_fit.ipynb #cbb66e5c
@@ -125,7 +133,14 @@ def denoised_states(denoiser, sigmas, states:torch.Tensor) -> torch.Tensor:
     den = _per_sample_sigma(denoiser)
     return torch.stack([den(x, float(s)) for x, s in zip(states, sigmas)])
 
-def step_costs_2m(denoised:torch.Tensor, sigmas, states:torch.Tensor) -> torch.Tensor:
+def _sq_2m(e, dl, a, W=None) -> torch.Tensor:
+    "|W (e + a dl)|^2 summed over coordinates, (K, J, B), for Euler errors e (J, B, d), history terms dl (K, B, d), weights a (K, J), W (J, B, d, d) or None."
+    if W is not None: e, dl = torch.einsum('jbde,jbe->jbd', W, e), torch.einsum('jbde,kbe->kjbd', W, dl)
+    cross = torch.einsum('jbd,kbd->kjb', e, dl) if W is None else (dl * e[None]).sum(-1)
+    dd = dl.pow(2).sum(-1)[:, None] if W is None else dl.pow(2).sum(-1)
+    return e.pow(2).sum(-1)[None] + 2 * a[..., None] * cross + a[..., None] ** 2 * dd
+
+def step_costs_2m(denoised:torch.Tensor, sigmas, states:torch.Tensor, weights=None) -> torch.Tensor:
     "C3[k, i, j], k < i < j: mean RMS error of a DPM-Solver++(2M) step from states[i] to sigmas[j] with previous node k (teacher's denoised values), against states[j]."
     s, N = check_sigmas(sigmas), len(sigmas)
     X, D = states.flatten(2), denoised.flatten(2); d = X.shape[-1]
@@ -135,7 +150,7 @@ def step_costs_2m(denoised:torch.Tensor, sigmas, states:torch.Tensor) -> torch.T
         e = r[:, None, None] * X[i] + (1 - r[:, None, None]) * D[i] - X[js]               # Euler (= DDIM) error, (J, B, d)
         dl = D[i] - D[:i]                                                                # D_i - D_k, (K, B, d)
         a = ((1 - r) * torch.log(s[i] / s[js]))[None, :] / (2 * torch.log(s[:i] / s[i]))[:, None]   # (K, J): x_j = Euler + a (D_i - D_k)
-        sq = e.pow(2).sum(-1)[None] + 2 * a[..., None] * torch.einsum('jbd,kbd->kjb', e, dl) + a[..., None] ** 2 * dl.pow(2).sum(-1)[:, None]
+        sq = _sq_2m(e, dl, a, None if weights is None else weights[js])
         C3[:i, i, i + 1:] = (sq.clamp_min(0) / d).sqrt().mean(-1)
     return torch.nan_to_num(C3, nan=math.inf, posinf=math.inf)
 
@@ -153,6 +168,18 @@ def dp_path_2m(C, C3, n_steps:int) -> tuple:
     k = int(V[:, N - 1].argmin()); cost, path = float(V[k, N - 1]), [N - 1, k]
     for b in reversed(backs): path.append(int(b[path[-1], path[-2]]))
     return path[::-1], cost
+
+# %% ../notebooks/14_fit.ipynb #cc65e432
+def flow_jacobians(p, states:torch.Tensor, sigmas, substeps:int=4, eps:float=1e-5) -> torch.Tensor:
+    "J[j] = d x(sigmas[-1]) / d x(sigmas[j]) per sample along the teacher states, by central differences of each rk4 teacher interval: (N, B, d, d)."
+    N, B, d = states.shape[0], states.shape[1], states[0, 0].numel()
+    E, J = torch.eye(d, dtype=torch.float64), [torch.eye(d, dtype=torch.float64).expand(B, d, d)]
+    for j in range(N - 2, -1, -1):
+        x = states[j].reshape(1, 1, B, d) + eps * torch.stack([E, -E])[:, :, None, :]          # (2, d_in, B, d)
+        y = teacher_states(p, x.reshape(-1, *states.shape[2:]), sigmas[j:j + 2], 'rk4', substeps)[-1].reshape(2, d, B, d)
+        A = ((y[0] - y[1]) / (2 * eps)).permute(1, 2, 0)                                        # (B, d_out, d_in)
+        J.append(J[-1] @ A)
+    return torch.stack(J[::-1])
 
 # %% ../notebooks/14_fit.ipynb #8001360d
 class GradT:
@@ -244,12 +271,16 @@ def check_fit(problem:str, solver:str, nfe:int, method:str) -> int:
     return steps_for_nfe(solver, nfe)
 
 # %% ../notebooks/14_fit.ipynb #476ef725
+WEIGHTS = ('none', 'jacobian')
 _DP_MEMO = {}   # (problem, n_calib, n_fine, teacher, substeps) -> teacher states and step costs: one teacher serves every solver and NFE
 
 def dp_costs(problem:str, solver:str, n_calib:int=64, n_fine:int=150, teacher:str='rk4', substeps:int=4,
-             history:bool=True, progress:bool=False) -> tuple:
+             history:bool=True, progress:bool=False,
+             weight:str='none' # 'jacobian': each step's error carried to sigma_min by `flow_jacobians`
+            ) -> tuple:
     "The teacher on calibration noise and the step costs of `solver` (memoised per process), each with its wall time and NFE per sample."
     form = '2m' if history and solver == 'dpmpp_2m' else one_step_tableau(solver).name
+    if weight not in WEIGHTS: raise ValueError(f"unknown weight {weight!r}{did_you_mean(weight, WEIGHTS)}; choose one of {list(WEIGHTS)}")
     key = (problem, n_calib, n_fine, check_teacher(teacher), substeps)
     if key not in _DP_MEMO:
         if len(_DP_MEMO) >= 2: _DP_MEMO.pop(next(iter(_DP_MEMO)))
@@ -257,20 +288,25 @@ def dp_costs(problem:str, solver:str, n_calib:int=64, n_fine:int=150, teacher:st
         x, fine = p.noise(n_calib, CALIB_SEED), fine_grid(p, n_fine)
         X = teacher_states(p, x, fine, teacher, substeps=substeps, progress=progress)
         _DP_MEMO[key] = dict(p=p, x=x, fine=fine, X=X, seconds=time.perf_counter() - t0, nfe=p.denoiser.n / n_calib, costs={})
-    m = _DP_MEMO[key]
+    m, W = _DP_MEMO[key], None
+    if weight == 'jacobian':
+        if 'J' not in m: n0, t0 = m['p'].denoiser.n, time.perf_counter(); m['J'] = dict(J=flow_jacobians(m['p'], m['X'], m['fine'], substeps), seconds=time.perf_counter() - t0, nfe=(m['p'].denoiser.n - n0) / n_calib)
+        W, form = m['J']['J'], form + '+jacobian'
     if form not in m['costs']:
         p, n0, t0 = m['p'], m['p'].denoiser.n, time.perf_counter()
-        C = step_costs(p.denoiser, 'euler' if form == '2m' else solver, m['fine'], m['X'], progress=progress)
-        if form == '2m': C = (C, step_costs_2m(denoised_states(p.denoiser, m['fine'], m['X']), m['fine'], m['X']))
-        m['costs'][form] = dict(C=C, seconds=time.perf_counter() - t0, nfe=(p.denoiser.n - n0) / n_calib)
+        C = step_costs(p.denoiser, 'euler' if form.startswith('2m') else solver, m['fine'], m['X'], progress=progress, weights=W)
+        if form.startswith('2m'): C = (C, step_costs_2m(denoised_states(p.denoiser, m['fine'], m['X']), m['fine'], m['X'], weights=W))
+        extra = m['J'] if weight == 'jacobian' else dict(seconds=0., nfe=0.)
+        m['costs'][form] = dict(C=C, seconds=time.perf_counter() - t0 + extra['seconds'], nfe=(p.denoiser.n - n0) / n_calib + extra['nfe'])
     return m, m['costs'][form], form
 
 # %% ../notebooks/14_fit.ipynb #645a91ef
 def grad_schedule(problem:str, solver:str, nfe:int, n_calib:int=16, init:str='karras', iters:int=200, lr:float=0.05,
                   decouple:bool=False, progress:bool=True) -> dict:
-    "`grad_fit` on the problem's calibration noise against its DOP853 reference (cached), with the fit's record and cost."
+    "`grad_fit` on the problem's calibration noise against its DOP853 reference (cached), with the fit's record and cost; init: a grid name or 'optimized' (the Powell fit)."
     p, n = get_problem(problem), check_fit(problem, solver, nfe, 'grad')
-    s0, x, t0 = get_grid(init, n, p.schedule), p.noise(n_calib, CALIB_SEED), time.perf_counter()
+    s0 = powell_record(problem, solver, nfe)['sigmas'] if init == 'optimized' else get_grid(init, n, p.schedule)
+    x, t0 = p.noise(n_calib, CALIB_SEED), time.perf_counter()
     ref = reference_solution(p, x, float(s0[0]), float(s0[-1]), CALIB_SEED, progress=progress)
     den, t1 = EvalCounter(differentiable(p.denoiser)), time.perf_counter()
     g = grad_fit(den, solver, x, ref, s0, iters=iters, lr=lr, decouple=decouple, progress=progress)
@@ -284,6 +320,7 @@ def fit_schedule(problem:str, solver:str, nfe:int, method:str='dp', n_calib:int=
                  teacher:str='rk4', # DP: 'rk4' (one fine RK4 solve) or 'dop853' (chained reference solves)
                  substeps:int=4, # rk4 teacher: steps per fine interval
                  history:bool=True, # DP for dpmpp_2m: cost its steps with their history (False: first-order form, as GITS)
+                 weight:str='none', # DP: 'jacobian' weights each step's error by the flow's Jacobian to sigma_min
                  maxfev:int=3000, # Powell: loss evaluations
                  progress:bool=True,
                  **grad # grad: `grad_schedule`'s init, iters, lr, decouple
@@ -297,9 +334,9 @@ def fit_schedule(problem:str, solver:str, nfe:int, method:str='dp', n_calib:int=
         return dict(problem=problem, solver=solver, nfe=nfe, steps=n, method='powell', teacher='dop853', n_calib=n_calib,
                     calib_loss=f['calib_loss'], fit_seconds=f['seconds'], fit_nfe=f['evaluations'] * nfe, sigmas=f['sigmas'])
     if n > n_fine: raise ValueError(f"{n} steps need a fine grid of at least as many intervals, got n_fine={n_fine}")
-    m, c, form = dp_costs(problem, solver, n_calib, n_fine, teacher, substeps, history, progress)
+    m, c, form = dp_costs(problem, solver, n_calib, n_fine, teacher, substeps, history, progress, weight)
     t0 = time.perf_counter()
-    path, cost = dp_path_2m(*c['C'], n) if form == '2m' else dp_path(c['C'], n)
+    path, cost = dp_path_2m(*c['C'], n) if form.startswith('2m') else dp_path(c['C'], n)
     t_dp, sig = time.perf_counter() - t0, m['fine'][path]
     return dict(problem=problem, solver=solver, nfe=nfe, steps=n, method='dp', cost_form=form, teacher=teacher, n_calib=n_calib,
                 n_fine=n_fine, calib_loss=grid_loss(m['p'], solver, m['x'], m['X'][-1], sig), dp_cost=cost,
@@ -324,7 +361,8 @@ def calib_error(p, solver:str, sigmas, n_calib:int=64, sigmas_in=None) -> float:
 def powell_record(problem:str, solver:str, nfe:int, cache='results/fit/powell', n_calib:int=64, maxfev:int=3000) -> dict:
     "Today's Powell fit (`optimized_grid`): the study's committed fit when there is one, else fitted and cached in `cache`; with its recorded cost."
     sig = optimized_grid(problem, solver, nfe, cache_dir=cache, read_also=[cache_dir('grids')], n_calib=n_calib, maxfev=maxfev)
-    path = next(q for q in (grid_cache_path(resolve_dir(d, ''), problem, solver, nfe) for d in (cache, cache_dir('grids'))) if q.exists())
+    key = get_problem(problem).cache_key   # a network's fits are keyed by its checkpoint, as in optimized_grid
+    path = next(q for q in (grid_cache_path(resolve_dir(d, ''), problem, solver, nfe, key=key) for d in (cache, cache_dir('grids'))) if q.exists())
     m = pd.read_csv(path).iloc[0]
     return dict(method='powell', sigmas=sig, fit_seconds=float(m.seconds), fit_nfe=int(m.evaluations) * nfe, teacher='dop853', n_calib=n_calib)
 
@@ -348,9 +386,24 @@ def testbed_table(problems=('ring2d', 'gmm64'), solvers=('euler', 'heun', 'dpmpp
                   out='results/fit/testbeds.csv', progress:bool=True, **kw) -> pd.DataFrame:
     "`compare_schedules` over a grid of configurations, written atomically to `out` (relative to the repository root)."
     rows = []
-    for c in tqdm(list(__import__('itertools').product(problems, solvers, nfes)), desc='schedules', file=sys.stderr, disable=not progress):
+    for c in tqdm(list(itertools.product(problems, solvers, nfes)), desc='schedules', file=sys.stderr, disable=not progress):
         rows += compare_schedules(*c, **kw)
         if out: atomic_write_csv(pd.DataFrame(rows), resolve_dir(out, 'results/fit/testbeds.csv'))   # after each configuration: a stopped run keeps what it did
+    return pd.DataFrame(rows)
+
+# %% ../notebooks/14_fit.ipynb #3129ff06
+def dp_weight_table(problems=('ring2d', 'gmm64'), solvers=('euler', 'heun', 'dpmpp_2m'), nfes=(4, 6, 10), n_calib:int=64,
+                    n_fine:int=150, n_heldout:int=256, out='results/fit/dp_weight.csv') -> pd.DataFrame:
+    "Held-out error of the DP schedule with plain and with Jacobian-weighted step costs, side by side; written atomically to `out` after each problem."
+    rows = []
+    for problem in problems:
+        p = get_problem(problem)
+        for solver, nfe, weight in itertools.product(solvers, nfes, WEIGHTS):
+            f = fit_schedule(problem, solver, nfe, 'dp', n_calib=n_calib, n_fine=n_fine, weight=weight, progress=False)
+            rows.append(dict(problem=problem, solver=solver, nfe=nfe, weight=weight, cost_form=f['cost_form'], calib_loss=f['calib_loss'],
+                             heldout_err=heldout_error(p, solver, f['sigmas'], n_heldout), fit_seconds=f['fit_seconds'], fit_nfe=f['fit_nfe'],
+                             sigmas=json.dumps(f['sigmas'].tolist())))
+        if out: atomic_write_csv(pd.DataFrame(rows), resolve_dir(out, 'results/fit/dp_weight.csv'))
     return pd.DataFrame(rows)
 
 # %% ../notebooks/14_fit.ipynb #de44db36
@@ -421,7 +474,7 @@ def fit_parser() -> argparse.ArgumentParser:
     ap.add_argument('--maxfev', type=int, default=3000, help="Powell: loss evaluations")
     ap.add_argument('--iters', type=int, default=200, help="grad: Adam steps")
     ap.add_argument('--lr', type=float, default=0.05, help="grad: Adam step size")
-    ap.add_argument('--init', default='karras', help=f"grad: starting grid, one of {', '.join(GRIDS)}")
+    ap.add_argument('--init', default='karras', help=f"grad: starting grid, one of {', '.join(GRIDS)}, or optimized (the Powell fit)")
     ap.add_argument('--decouple', action='store_true', help="grad: also learn LD3's model-input sigma per step")
     ap.add_argument('--out', default=None, help="write the schedule JSON here")
     ap.add_argument('--no-progress', action='store_true', help="no progress bar")
@@ -431,7 +484,8 @@ def _fit_args(a) -> dict:
     "fit_schedule's keywords from parsed arguments (the grad ones only for method grad)."
     kw = dict(n_calib=a.n_calib, n_fine=a.n_fine, teacher=a.teacher, maxfev=a.maxfev, progress=not a.no_progress)
     if a.method == 'grad':
-        if a.init not in GRIDS: raise ValueError(f"unknown --init {a.init!r}{did_you_mean(a.init, GRIDS)}; choose one of {list(GRIDS)}")
+        inits = list(GRIDS) + ['optimized']
+        if a.init not in inits: raise ValueError(f"unknown --init {a.init!r}{did_you_mean(a.init, inits)}; choose one of {inits}")
         kw.update(iters=a.iters, lr=a.lr, init=a.init, decouple=a.decouple)
     return kw
 
@@ -452,3 +506,46 @@ def fit_main(argv=None):
         save_schedule(out, f['sigmas'], a.problem, a.solver, a.nfe, a.method, **{k: rec[k] for k in ('calib_loss', 'teacher', 'n_calib', 'fit_seconds', 'fit_nfe')}, **extra)
     print(json.dumps(dict(rec, sigmas=f['sigmas'].tolist(), **extra, out=str(out) if out else None), indent=1))
     return f
+
+# %% ../notebooks/14_fit.ipynb #bf422133
+def peer_error(problem:str, nfe:int, model:str, peers='results/peers_best.csv', bench='results/bench') -> dict:
+    "The best hand-made peer sampler at `nfe` (from the study's `peers_best` table) and its error, read from its bench row for `model`."
+    t = pd.read_csv(resolve_dir(peers, ''))
+    r = t[(t.problem == problem) & (t.nfe == nfe)]
+    if r.empty: raise ValueError(f"{peers} has no peer row for {problem} at NFE {nfe}")
+    solver, grid = r.peer_hand.iloc[0].rsplit('/', 1)
+    rows = pd.concat([pd.read_csv(f) for f in Path(resolve_dir(bench, '')).glob(f"{problem}__{solver.replace(':', '-')}__{grid}__nfe{nfe}__*.csv")])
+    rows = rows[(rows.model == model) & (rows.options == '{}') & ~rows.final_zero & (rows.status == 'ok')]
+    if rows.empty: raise ValueError(f"no bench row of {solver}/{grid} at NFE {nfe} for model {model}")
+    return dict(peer=f'{solver}/{grid}', peer_err=float(rows.err_mean.iloc[0]), peer_n=int(rows.err_n.iloc[0]))
+
+# %% ../notebooks/14_fit.ipynb #9f6ee325
+NET_METHODS = ('karras', 'powell', 'dp', 'grad', 'grad_decoupled', 'grad_decoupled_powell')
+
+def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:int=200, n_fine:int=100, substeps:int=2) -> dict:
+    "One schedule of `net_table`: sigmas (and model-input sigmas), with its fit's cost."
+    p, n = get_problem(problem), steps_for_nfe(solver, nfe)
+    if method == 'karras': return dict(sigmas=get_grid('karras', n, p.schedule), fit_seconds=0., fit_nfe=0.)
+    if method == 'powell': return powell_record(problem, solver, nfe)
+    if method == 'dp': return fit_schedule(problem, solver, nfe, 'dp', n_calib=n_calib, n_fine=n_fine, substeps=substeps, progress=False)
+    f = fit_schedule(problem, solver, nfe, 'grad', n_calib=n_calib, iters=iters, decouple=method != 'grad',
+                     init='optimized' if method.endswith('powell') else 'karras', progress=False)
+    if method.endswith('powell'): pw = powell_record(problem, solver, nfe); f.update(fit_seconds=f['fit_seconds'] + pw['fit_seconds'], fit_nfe=f['fit_nfe'] + pw['fit_nfe'])
+    return f
+
+def net_table(problem:str='mnist_unet', solvers=('dpmpp_2m',), nfes=(5, 10), methods=NET_METHODS, n_calib:int=16, n_heldout:int=64,
+              out='results/fit/mnist.csv', progress:bool=True, **kw) -> pd.DataFrame:
+    "Held-out (seeds 0..n_heldout-1) and calibration error of each schedule, with the best hand-made peer's error and the ratio; written atomically to `out` after each row."
+    p, path = get_problem(problem), resolve_dir(out, 'results/fit/mnist.csv')
+    old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame(columns=['model', 'solver', 'nfe', 'method'])
+    rows = old.to_dict('records')
+    for solver, nfe, method in tqdm(list(itertools.product(solvers, nfes, methods)), desc='net table', file=sys.stderr, disable=not progress):
+        if ((old.model == p.cache_key) & (old.solver == solver) & (old.nfe == nfe) & (old.method == method)).any(): continue
+        f, peer = net_fit(problem, solver, nfe, method, n_calib, **kw), peer_error(problem, nfe, p.cache_key)
+        s, s_in = f['sigmas'], f.get('sigmas_in')
+        r = dict(problem=problem, model=p.cache_key, solver=solver, nfe=nfe, method=method, n_calib=n_calib,
+                 calib_loss=calib_error(p, solver, s, n_calib, s_in), heldout_err=heldout_error(p, solver, s, n_heldout, 0, s_in), n_heldout=n_heldout)
+        rows.append(dict(r, **peer, ratio=r['heldout_err'] / peer['peer_err'], fit_seconds=f['fit_seconds'], fit_nfe=f['fit_nfe'],
+                         fallback=f.get('fallback', ''), sigmas=json.dumps(s.tolist()), sigmas_in=json.dumps(None if s_in is None else s_in.tolist())))
+        atomic_write_csv(pd.DataFrame(rows), path)
+    return pd.DataFrame(rows)
