@@ -184,7 +184,7 @@ def guidance_of(problems) -> pd.Series:
 
 # %% ../notebooks/12_reporting.ipynb #gd12a003
 GUIDED_COLUMNS = ['guidance', 'nfe_requested', 'solver', 'grid', 'nfe', 'rank', 'err_mean', 'err_mean_lo', 'err_mean_hi', 'err_n',
-                  'label_accuracy', 'confidence', 'class_balance', 'n_samples', 'diverged']
+                  'label_accuracy', 'confidence', 'class_balance', 'n_samples', 'diverged', 'unstable']
 
 def guided_summary(rows:pd.DataFrame) -> pd.DataFrame:
     "Per guidance weight, NFE budget, solver and grid (plain runs of the guided problems): error, its interval, rank at that weight and budget, label accuracy."
@@ -193,11 +193,13 @@ def guided_summary(rows:pd.DataFrame) -> pd.DataFrame:
     rows = rows[keep]
     if rows.empty: return pd.DataFrame(columns=GUIDED_COLUMNS)
     rows = rows.assign(guidance=guidance_of(rows.problem).to_numpy(), diverged=rows.diverged.astype(bool),
+                   unstable=rows.unstable.astype(bool) if 'unstable' in rows else rows.diverged.astype(bool),
                        **{c: rows[c] if c in rows else np.nan for c in ('label_accuracy', 'confidence', 'class_balance')})
     s = rows.groupby(['guidance', 'nfe_requested', 'solver', 'grid'], as_index=False).agg(   # several seed sets: the mean of their values
         nfe=('nfe', 'first'), err_mean=('err_mean', 'mean'), err_mean_lo=('err_mean_lo', 'mean'), err_mean_hi=('err_mean_hi', 'mean'),
         err_n=('err_n', 'first'), label_accuracy=('label_accuracy', 'mean'), confidence=('confidence', 'mean'),
-        class_balance=('class_balance', 'mean'), n_samples=('n_samples', 'first'), diverged=('diverged', 'any'))
+        class_balance=('class_balance', 'mean'), n_samples=('n_samples', 'first'), diverged=('diverged', 'any'),
+        unstable=('unstable', 'any'))
     s['rank'] = s.groupby(['guidance', 'nfe_requested', 'grid']).err_mean.rank(method='min', na_option='bottom').astype(int)
     return s[GUIDED_COLUMNS].sort_values(['guidance', 'nfe_requested', 'grid', 'rank']).reset_index(drop=True)
 
@@ -210,13 +212,15 @@ def _against(base:pd.DataFrame, d:pd.DataFrame) -> dict:
                 err_ratio=float(np.nanmedian(d.loc[common, 'err_mean'] / base.loc[common, 'err_mean'])) if len(common) else np.nan)
 
 def guided_ranking(summary:pd.DataFrame) -> pd.DataFrame:
-    "Per NFE budget, grid and guidance weight: the solvers in order of error, the best, and how the ranking compares with the smallest weight's."
+    "Per NFE budget, grid and guidance weight: the solvers in order of error, the best and the runner-up (`separated`: intervals disjoint), and how the ranking compares with the smallest weight's."
     out = []
     for (n, grid), d in summary.groupby(['nfe_requested', 'grid']):
         base = d[d.guidance == d.guidance.min()].set_index('solver')
         for w, dw in d.groupby('guidance'):
             dw = dw.set_index('solver').sort_values('rank')
-            out.append(dict(nfe_requested=n, grid=grid, guidance=w, best=dw.index[0], best_err=dw.err_mean.iloc[0],
+            b, r = dw.iloc[0], (dw.iloc[1] if len(dw) > 1 else None)
+            out.append(dict(nfe_requested=n, grid=grid, guidance=w, best=b.name, best_err=b.err_mean, runner_up='-' if r is None else r.name,
+                            runner_up_err=np.nan if r is None else r.err_mean, separated=None if r is None else bool(b.err_mean_hi < r.err_mean_lo),
                             order=' < '.join(dw.index), **_against(base, dw), label_accuracy_min=dw.label_accuracy.min()))
-    return pd.DataFrame(out, columns=['nfe_requested', 'grid', 'guidance', 'best', 'best_err', 'order', 'same_winner', 'kendall_tau', 'err_ratio',
-                                      'label_accuracy_min'])
+    return pd.DataFrame(out, columns=['nfe_requested', 'grid', 'guidance', 'best', 'best_err', 'runner_up', 'runner_up_err', 'separated', 'order',
+                                      'same_winner', 'kendall_tau', 'err_ratio', 'label_accuracy_min'])
