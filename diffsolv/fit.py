@@ -520,7 +520,7 @@ def peer_error(problem:str, nfe:int, model:str, peers='results/peers_best.csv', 
     return dict(peer=f'{solver}/{grid}', peer_err=float(rows.err_mean.iloc[0]), peer_n=int(rows.err_n.iloc[0]))
 
 # %% ../notebooks/14_fit.ipynb #9f6ee325
-NET_METHODS = ('karras', 'powell', 'dp', 'grad', 'grad_decoupled', 'grad_decoupled_powell')
+NET_METHODS = ('karras', 'powell', 'dp', 'grad', 'grad_decoupled', 'grad_powell', 'grad_decoupled_powell')   # grad_*: LD3-decoupled and/or started from Powell
 
 def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:int=200, n_fine:int=100, substeps:int=2) -> dict:
     "One schedule of `net_table`: sigmas (and model-input sigmas), with its fit's cost."
@@ -528,7 +528,7 @@ def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:
     if method == 'karras': return dict(sigmas=get_grid('karras', n, p.schedule), fit_seconds=0., fit_nfe=0.)
     if method == 'powell': return powell_record(problem, solver, nfe)
     if method == 'dp': return fit_schedule(problem, solver, nfe, 'dp', n_calib=n_calib, n_fine=n_fine, substeps=substeps, progress=False)
-    f = fit_schedule(problem, solver, nfe, 'grad', n_calib=n_calib, iters=iters, decouple=method != 'grad',
+    f = fit_schedule(problem, solver, nfe, 'grad', n_calib=n_calib, iters=iters, decouple='decoupled' in method,
                      init='optimized' if method.endswith('powell') else 'karras', progress=False)
     if method.endswith('powell'): pw = powell_record(problem, solver, nfe); f.update(fit_seconds=f['fit_seconds'] + pw['fit_seconds'], fit_nfe=f['fit_nfe'] + pw['fit_nfe'])
     return f
@@ -537,15 +537,15 @@ def net_table(problem:str='mnist_unet', solvers=('dpmpp_2m',), nfes=(5, 10), met
               out='results/fit/mnist.csv', progress:bool=True, **kw) -> pd.DataFrame:
     "Held-out (seeds 0..n_heldout-1) and calibration error of each schedule, with the best hand-made peer's error and the ratio; written atomically to `out` after each row."
     p, path = get_problem(problem), resolve_dir(out, 'results/fit/mnist.csv')
-    old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame(columns=['model', 'solver', 'nfe', 'method'])
+    old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame(columns=['model', 'solver', 'nfe', 'method', 'n_calib'])
     rows = old.to_dict('records')
     for solver, nfe, method in tqdm(list(itertools.product(solvers, nfes, methods)), desc='net table', file=sys.stderr, disable=not progress):
-        if ((old.model == p.cache_key) & (old.solver == solver) & (old.nfe == nfe) & (old.method == method)).any(): continue
+        if ((old.model == p.cache_key) & (old.solver == solver) & (old.nfe == nfe) & (old.method == method) & (old.n_calib == n_calib)).any(): continue
         f, peer = net_fit(problem, solver, nfe, method, n_calib, **kw), peer_error(problem, nfe, p.cache_key)
         s, s_in = f['sigmas'], f.get('sigmas_in')
         r = dict(problem=problem, model=p.cache_key, solver=solver, nfe=nfe, method=method, n_calib=n_calib,
                  calib_loss=calib_error(p, solver, s, n_calib, s_in), heldout_err=heldout_error(p, solver, s, n_heldout, 0, s_in), n_heldout=n_heldout)
-        rows.append(dict(r, **peer, ratio=r['heldout_err'] / peer['peer_err'], fit_seconds=f['fit_seconds'], fit_nfe=f['fit_nfe'],
+        rows.append(dict(r, **peer, ratio=r['heldout_err'] / peer['peer_err'], fit_seconds=f['fit_seconds'], fit_nfe=f['fit_nfe'], iters=f.get('iters', 0),
                          fallback=f.get('fallback', ''), sigmas=json.dumps(s.tolist()), sigmas_in=json.dumps(None if s_in is None else s_in.tolist())))
         atomic_write_csv(pd.DataFrame(rows), path)
     return pd.DataFrame(rows)
