@@ -181,13 +181,13 @@ def _build(cfg, device):
     return model, ema, opt
 
 def _resume(cfg, model, ema, opt, ckpt):
-    "Load state from `ckpt` if it exists, else from `cfg.init`; return (the first step to run, the step of the warm restart)."
+    "Load state from `ckpt` if it exists, else from `cfg.init`; return (the first step to run, the step of the warm restart, the log to carry on)."
     if ckpt.exists(): d = load_checkpoint(ckpt, cfg); restart = d.get('restart', 0)
     elif cfg.init: d = load_checkpoint(cfg.init, cfg, free=_FREE_ON_INIT); restart = d['step']
-    else: return 0, 0
+    else: return 0, 0, ckpt.parent / 'log.csv'
     if restart >= cfg.steps: raise ValueError(f"steps={cfg.steps} must be larger than step {restart} of {cfg.init}, the run to continue from")
     model.load_state_dict(d['model']); ema.load_state_dict(d['ema']); opt.load_state_dict(d['opt']); torch.set_rng_state(d['rng'])
-    return d['step'], restart
+    return d['step'], restart, Path(ckpt if ckpt.exists() else cfg.init).parent / 'log.csv'   # a continued run carries its parent's log
 
 # %% ../notebooks/06_train.ipynb #306d7f5f
 def train(cfg:TrainConfig) -> dict:
@@ -201,11 +201,10 @@ def train(cfg:TrainConfig) -> dict:
     if cfg.limit: x_all, y_all = x_all[:cfg.limit], y_all[:cfg.limit]
     cfg.check(len(x_all))
     model, ema, opt = _build(cfg, device)
-    start, restart = _resume(cfg, model, ema, opt, ckpt)
+    start, restart, log = _resume(cfg, model, ema, opt, ckpt)
     if rank == 0: out.mkdir(parents=True, exist_ok=True)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
-    log = out / 'log.csv' if ckpt.exists() or not cfg.init else Path(cfg.init).parent / 'log.csv'   # a continued run carries its parent's log
     rows, stop = _log_rows(log, start), min(cfg.steps, cfg.stop_at or cfg.steps)
     bar = tqdm(range(start, stop), initial=start, total=stop, disable=not (cfg.progress and rank == 0), desc='train')
     t0, tl = time.perf_counter(), time.perf_counter()
