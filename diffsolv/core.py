@@ -167,7 +167,7 @@ def did_you_mean(word:str, choices) -> str:
     return f" (did you mean {m[0]!r}?)" if m else ''
 
 # %% ../notebooks/01a_core.ipynb #c98f4bea
-KINDS = ('fixed', 'multistep', 'adaptive', 'stochastic', 'peer')
+KINDS = ('fixed', 'multistep', 'adaptive', 'stochastic', 'peer', 'fitted')   # fitted: weights learned for one grid (diffsolv.fit)
 _KINDS = {'bool': ((bool,), 'true or false'), 'int': ((int,), 'an integer'), 'float': ((int, float), 'a number'),
           'str': ((str,), 'a string'), 'dict': ((dict,), 'a mapping')}
 OPTION_VALUES = {'time_var': get_time_var, 'euler_at': lambda v: euler_intervals(v, 1)}   # options whose value is checked up front (each raises a ValueError naming the choices)
@@ -214,7 +214,7 @@ class Solver:
     @property
     def stochastic(self) -> bool: return self.needs_generator   # the name older callers use
     @property
-    def ode(self) -> bool: return self.kind in ('fixed', 'multistep')
+    def ode(self) -> bool: return self.kind in ('fixed', 'multistep', 'fitted')
     def __call__(self, denoiser, x, sigmas, *, callback=None, generator=None, **options) -> torch.Tensor:
         "The sampler contract (denoiser, x, sigmas, *, callback, generator, **opts) -> x, through the driver."
         return Run(self, denoiser, x, sigmas, callback=callback, generator=generator, dtype=x.dtype, **options).run()

@@ -10,9 +10,10 @@ import torch
 from .core import Solver, Stepper, get_time_var, rk_stages, TABLEAUX, euler_intervals
 
 # %% auto #0
-__all__ = ['EULER_AT_MULTISTEP', 'OPTION_VALUES_MULTISTEP', 'IPNDM_COEFFS', 'IPNDM', 'DPMPP_2M', 'UNIPC', 'MULTISTEP_SOLVERS',
-           'interp_weights', 'warmup_step', 'euler_last', 'AdamsStep', 'ABStep', 'make_adams_sampler', 'IPNDMStep',
-           'ExpAdamsStep', 'make_exp_adams_sampler', 'DPMpp2MStep', 'UniPCStep']
+__all__ = ['EULER_AT_MULTISTEP', 'OPTION_VALUES_MULTISTEP', 'IPNDM_COEFFS', 'IPNDM', 'DPMPP_2M', 'FITTED_HISTORY', 'MS_FITTED',
+           'UNIPC', 'MULTISTEP_SOLVERS', 'interp_weights', 'warmup_step', 'euler_last', 'AdamsStep', 'ABStep',
+           'make_adams_sampler', 'IPNDMStep', 'ExpAdamsStep', 'make_exp_adams_sampler', 'DPMpp2MStep', 'dpmpp_2m_coefs',
+           'check_coefs', 'FittedMSStep', 'UniPCStep']
 
 # %% ../notebooks/02a_multistep.ipynb #c96a1537
 def interp_weights(nodes, a:float, b:float, kernel=None, n_quad:int=8) -> np.ndarray:
@@ -128,7 +129,7 @@ class DPMpp2MStep(Stepper):
     def step(self, x, s, sn):
         d = self.den(x, s)
         self.note(denoised=d)
-        h = math.log(s / sn)
+        h = torch.log(s / sn)   # a tensor: a schedule fit's gradient reaches q, too
         q = 0. if self.d_prev is None else h / (2 * self.h_prev)   # 1 / (2 r)
         dd = d if self.d_prev is None or self.run.i == self.last else (1 + q) * d - q * self.d_prev
         self.d_prev, self.h_prev = d, h
@@ -136,6 +137,64 @@ class DPMpp2MStep(Stepper):
 
 DPMPP_2M = Solver('dpmpp_2m', 'multistep', DPMpp2MStep, order=2, option_checks=OPTION_VALUES_MULTISTEP,
                   doc="DPM-Solver++(2M) as published (Lu et al. 2022, Algorithm 2), 1 NFE per step")
+
+# %% ../notebooks/02a_multistep.ipynb #fa3c0002
+FITTED_HISTORY = 3   # the most differences of earlier denoiser outputs a fitted step combines
+
+def dpmpp_2m_coefs(sigmas) -> list:
+    "DPM-Solver++(2M)'s weights on `sigmas` (ending at sigma > 0) in `ms_fitted`'s form: [] for the first step, then [h_n / (2 h_{n-1})]."
+    ls = torch.as_tensor(sigmas, dtype=torch.float64).log()
+    h = (ls[:-1] - ls[1:]).tolist()
+    return [[]] + [[h[n] / (2 * h[n - 1])] for n in range(1, len(h))]
+
+def _coefs_from_file(path:str, sigmas:torch.Tensor) -> list:
+    import json
+    from pathlib import Path
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"ms_fitted: no coefficient file at {path} (diffsolv-fit --method coef --out FILE writes one)")
+    try: doc = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"ms_fitted: {path} is not JSON ({e})") from None
+    if not isinstance(doc, dict) or 'coefs' not in doc or 'sigmas' not in doc: raise ValueError(f"ms_fitted: {path} has no 'coefs' and 'sigmas' (not a coefficient fit)")
+    want = torch.tensor(doc['sigmas'], dtype=torch.float64)
+    have = sigmas.detach().to('cpu', torch.float64)
+    if len(want) != len(have) or not torch.allclose(have.log(), want.log(), rtol=0, atol=1e-9):
+        raise ValueError(f"ms_fitted: {path} was fitted on another grid ({len(want) - 1} steps, sigmas {[round(v, 4) for v in want.tolist()]}); "
+                         f"run it on the file's own sigmas (diffsolv.fit.load_schedule(path)['sigmas'])")
+    return doc['coefs']
+
+def check_coefs(coefs, n:int) -> list:
+    "The per-step weight lists for a grid of n steps (ending at sigma > 0), as floats; a ValueError that says what is wrong."
+    if not isinstance(coefs, (list, tuple)) or len(coefs) != n:
+        raise ValueError(f"ms_fitted: coefs must be a list of {n} per-step lists (one per grid interval), got {coefs if not isinstance(coefs, (list, tuple)) else f'{len(coefs)} lists'}")
+    out = []
+    for k, c in enumerate(coefs):
+        c = [c] if isinstance(c, (int, float)) else c
+        if not isinstance(c, (list, tuple)) or len(c) > min(k, FITTED_HISTORY) or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in c):
+            raise ValueError(f"ms_fitted: step {k} takes a list of at most {min(k, FITTED_HISTORY)} finite numbers (the weights on the last "
+                             f"differences of denoiser outputs), got {c!r}")
+        out.append([float(v) for v in c])
+    return out
+
+class FittedMSStep(Stepper):
+    "DPM-Solver++'s step with learned weights on the last denoiser outputs (kind 'fitted'): see the formula above."
+    def __init__(self, run, coefs=None): # per-step weight lists, or the path of a coefficient file; None: DPM-Solver++(2M)'s
+        super().__init__(run)
+        sig = run.sigmas[:-1] if float(run.sigmas[-1]) == 0 else run.sigmas   # the driver takes the step to sigma = 0
+        if isinstance(coefs, str): coefs = _coefs_from_file(coefs, sig)
+        self.coefs = check_coefs(dpmpp_2m_coefs(sig) if coefs is None else coefs, len(sig) - 1)
+        self.ds = []
+    def step(self, x, s, sn):
+        d = self.den(x, s)
+        self.note(denoised=d)
+        self.ds.append(d); del self.ds[:-(FITTED_HISTORY + 1)]
+        dd = d
+        for j, c in enumerate(self.coefs[self.run.i], start=1):
+            if c: dd = dd + c * (self.ds[-j] - self.ds[-j - 1])
+        return (sn / s) * x + (1 - sn / s) * dd, sn
+
+MS_FITTED = Solver('ms_fitted', 'fitted', FittedMSStep, order=None,
+                   doc="DPM-Solver++'s step with per-step weights learned against a teacher (diffsolv.fit, method 'coef'), 1 NFE per step")
+
 
 # %% ../notebooks/02a_multistep.ipynb #60e9bb34
 def _unipc_step(x, ms:list, lams:list, lam_t:float, p:int, variant:str, m_t=None):
@@ -184,4 +243,4 @@ UNIPC = Solver('unipc', 'multistep', UniPCStep, order=None,   # set by its optio
                 doc="UniPC (Zhao et al. 2023): UniP-p predictor and UniC corrector in lambda; 1 NFE per step")
 
 # %% ../notebooks/02a_multistep.ipynb #975faeea
-MULTISTEP_SOLVERS = [*(make_adams_sampler(k) for k in (2, 3, 4)), IPNDM, DPMPP_2M, make_exp_adams_sampler(2, 'dpmpp_2m_exact'), make_exp_adams_sampler(3, 'dpmpp_3m'), UNIPC]
+MULTISTEP_SOLVERS = [*(make_adams_sampler(k) for k in (2, 3, 4)), IPNDM, DPMPP_2M, make_exp_adams_sampler(2, 'dpmpp_2m_exact'), make_exp_adams_sampler(3, 'dpmpp_3m'), UNIPC, MS_FITTED]
