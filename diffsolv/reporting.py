@@ -24,6 +24,8 @@ SOLVER_COLOURS = {   # tab20 pairs: the dark shade for the solver the report dis
     'midpoint': '#bcbd22', 'rk3': '#dbdb8d', 'bs32': '#17becf', 'dp54': '#9edae5',
     # stochastic samplers
     'euler_churn': '#393b79', 'heun_churn': '#637939', 'pc_langevin': '#8c6d31', 'sde_taylor2': '#843c39',
+    # learned weights (kind fitted)
+    'ms_fitted': '#00a087',
     # peers: k-diffusion, diffusers
     'k:euler': '#525252', 'k:heun': '#08519c', 'k:dpm_2': '#6baed6', 'k:lms': '#e7ba52', 'k:dpmpp_2m': '#006d2c',
     'k:euler_ancestral': '#969696', 'k:dpmpp_2m_sde': '#74c476', 'k:dpm_adaptive': '#fd8d3c',
