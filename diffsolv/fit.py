@@ -25,8 +25,8 @@ __all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'WEIGHTS', 
            'one_step_tableau', 'step_costs', 'dp_path', 'denoised_states', 'step_costs_2m', 'dp_path_2m',
            'flow_jacobians', 'GradT', 'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss', 'grad_fit',
            'check_fit', 'dp_costs', 'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas',
-           'dmn_schedule', 'coef_fit', 'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_record',
-           'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
+           'dmn_schedule', 'coef_fit', 'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget',
+           'powell_record', 'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
            'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'peer_error',
            'net_fit', 'net_table', 'fd_fitted', 'reuse_check', 'interpolation_loss_net']
 
@@ -481,12 +481,16 @@ def calib_error(p, solver:str, sigmas, n_calib:int=64, sigmas_in=None, **options
     return heldout_error(p, solver, sigmas, n_calib, CALIB_SEED, sigmas_in, **options)
 
 # %% ../notebooks/14_fit.ipynb #94caa5bc
+def powell_budget(p, n_calib:int|None=None, maxfev:int|None=None) -> dict:
+    "Powell's budget for problem p: its fit budget as the study uses it (the network: 16 noises, 120 evaluations), else 64 and 3000; given values win."
+    return {**dict(n_calib=64, maxfev=3000), **p.fit_budget, **{k: v for k, v in dict(n_calib=n_calib, maxfev=maxfev).items() if v is not None}}
+
 def powell_record(problem:str, solver:str, nfe:int, cache='results/fit/powell',
                   n_calib:int|None=None, maxfev:int|None=None # None: the problem's fit budget as the study uses it (the network: 16 and 120), else 64 and 3000
                   ) -> dict:
     "Today's Powell fit (`optimized_grid`): the study's committed fit when there is one, else fitted (with the study's budget and reference) and cached in `cache`; with its recorded cost."
     p = get_problem(problem)
-    budget = {**dict(n_calib=64, maxfev=3000), **p.fit_budget, **{k: v for k, v in dict(n_calib=n_calib, maxfev=maxfev).items() if v is not None}}
+    budget = powell_budget(p, n_calib, maxfev)
     ref = functools.partial(reference_solution, progress=False) if p.cache_reference else None   # a network: the cached DOP853 reference, as in the study
     sig = optimized_grid(problem, solver, nfe, cache_dir=cache, read_also=[cache_dir('grids')], reference=ref, key=p.cache_key, **budget)
     key, n_calib = p.cache_key, budget['n_calib']   # a network's fits are keyed by its checkpoint, as in optimized_grid
@@ -581,14 +585,18 @@ def interpolate_schedule(sigmas, n_steps:int) -> torch.Tensor:
     return torch.from_numpy(np.exp(np.interp(np.linspace(0, 1, n_steps + 1), np.linspace(0, 1, len(ls)), ls)))
 
 # %% ../notebooks/14_fit.ipynb #458df8cc
-def interpolation_loss(problem:str, solver:str, nfe_fit:int=10, nfes=(8, 12), n_heldout:int=256, **kw) -> list:
-    "Held-out error at each NFE of: the DP schedule fitted at nfe_fit and interpolated, the DP schedule fitted there, and Karras."
-    p, src = get_problem(problem), fit_schedule(problem, solver, nfe_fit, 'dp', progress=False, **kw)['sigmas']
+def interpolation_loss(problem:str, solver:str, nfe_fit:int=10, nfes=(8, 12), n_heldout:int=256,
+                       fit:str='dp', # the schedules compared: 'dp' fits (keywords **kw), or 'powell' (`powell_record`: the study's Powell fit)
+                       **kw) -> list:
+    "Held-out error at each NFE of: the schedule fitted at nfe_fit and interpolated, the schedule fitted there, and Karras."
+    if fit not in ('dp', 'powell'): raise ValueError(f"fit must be 'dp' or 'powell', got {fit!r}")
+    sched = (lambda nfe: fit_schedule(problem, solver, nfe, 'dp', progress=False, **kw)['sigmas']) if fit == 'dp' else (lambda nfe: powell_record(problem, solver, nfe)['sigmas'])
+    p, src = get_problem(problem), sched(nfe_fit)
     rows = []
     for nfe in nfes:
         n = steps_for_nfe(solver, nfe)
         errs = {k: heldout_error(p, solver, s, n_heldout) for k, s in [('interpolated', interpolate_schedule(src, n)),
-                ('fitted', fit_schedule(problem, solver, nfe, 'dp', progress=False, **kw)['sigmas']), ('karras', get_grid('karras', n, p.schedule))]}
+                ('fitted', sched(nfe)), ('karras', get_grid('karras', n, p.schedule))]}
         rows.append(dict(problem=problem, solver=solver, nfe_fit=nfe_fit, nfe=nfe, **errs, loss=errs['interpolated'] / errs['fitted'] - 1))
     return rows
 
@@ -649,9 +657,9 @@ HAND_GRIDS = ('karras', 'logsnr', 'quadratic_t', 'uniform_t')   # the hand-made 
 def powell_best(problem:str, solver:str, nfe:int, cache='results/fit/powell_best', n_calib:int|None=None, maxfev:int|None=None) -> dict:
     "Powell from the hand-made grid with the lowest calibration error (the study's `optimized` grid starts from Karras), with the study's budget; cached in `cache`."
     p, n = get_problem(problem), check_fit(problem, solver, nfe, 'powell')
-    budget = {**dict(n_calib=64, maxfev=3000), **p.fit_budget, **{k: v for k, v in dict(n_calib=n_calib, maxfev=maxfev).items() if v is not None}}
+    budget = powell_budget(p, n_calib, maxfev)
     folder = resolve_dir(cache, 'results/fit/powell_best')
-    if budget != {**dict(n_calib=64, maxfev=3000), **p.fit_budget}: folder = Path(folder) / f"calib{budget['n_calib']}_fev{budget['maxfev']}"   # a larger fit: its own cache
+    if budget != powell_budget(p): folder = Path(folder) / f"calib{budget['n_calib']}_fev{budget['maxfev']}"   # a larger fit: its own cache
     path = grid_cache_path(folder, problem, solver, nfe, key=p.cache_key)
     if not path.exists():
         x, t0 = p.noise(budget['n_calib'], CALIB_SEED), time.perf_counter()
@@ -770,16 +778,9 @@ def reuse_check(problem:str='mnist_unet', nfe:int=10, n_samples:int=64, out='res
 
 def interpolation_loss_net(problem:str='mnist_unet', solvers=('dpmpp_2m', 'euler'), nfe_fit:int=10, nfes=(8, 12), n_heldout:int=64,
                            out='results/fit/interpolation_net.csv') -> pd.DataFrame:
-    "Held-out error at each NFE of the Powell schedule fitted at nfe_fit and interpolated, the Powell schedule fitted there, and Karras."
-    p, rows = get_problem(problem), []
-    for solver in solvers:
-        src = powell_record(problem, solver, nfe_fit)['sigmas']
-        for nfe in nfes:
-            n = steps_for_nfe(solver, nfe)
-            errs = {k: heldout_error(p, solver, s, n_heldout) for k, s in [('interpolated', interpolate_schedule(src, n)),
-                    ('fitted', powell_record(problem, solver, nfe)['sigmas']), ('karras', get_grid('karras', n, p.schedule))]}
-            rows.append(dict(problem=problem, model=p.cache_key or None, solver=solver, nfe_fit=nfe_fit, nfe=nfe, **errs, loss=errs['interpolated'] / errs['fitted'] - 1))
-    df = pd.DataFrame(rows)
+    "`interpolation_loss` of the study's Powell schedules on the network, for each solver, with the model's file id."
+    key = get_problem(problem).cache_key or None
+    df = pd.DataFrame([dict(r, model=key) for s in solvers for r in interpolation_loss(problem, s, nfe_fit, nfes, n_heldout, fit='powell')])
     if out: atomic_write_csv(df, resolve_dir(out, 'results/fit/interpolation_net.csv'))
     return df
 
