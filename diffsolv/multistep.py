@@ -151,7 +151,7 @@ def _coefs_from_file(path:str, sigmas:torch.Tensor) -> list:
     import json
     from pathlib import Path
     p = Path(path)
-    if not p.is_file(): raise FileNotFoundError(f"ms_fitted: no coefficient file at {path} (diffsolv-fit --method coef --out FILE writes one)")
+    if not p.is_file(): raise FileNotFoundError(f"ms_fitted: no coefficient file at {path} (diffsolv-fit PROBLEM ms_fitted NFE coef --out FILE writes one)")
     try: doc = json.loads(p.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"ms_fitted: {path} is not JSON ({e})") from None
     if not isinstance(doc, dict) or 'coefs' not in doc or 'sigmas' not in doc: raise ValueError(f"ms_fitted: {path} has no 'coefs' and 'sigmas' (not a coefficient fit)")
