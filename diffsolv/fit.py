@@ -17,16 +17,16 @@ from .solvers import (SOLVERS, TABLEAUX, DivergenceError, get_solver, sample, st
                               get_time_var, check_sigmas, did_you_mean)
 from .multistep import FITTED_HISTORY, dpmpp_2m_coefs, check_coefs
 from .testbeds import PROBLEMS, get_problem, reference_flow
-from .gridopt import CALIB_SEED, optimize_grid, optimized_grid, grid_cache_path, grid_loss, theta_to_sigmas, sigmas_to_theta
+from .gridopt import CALIB_SEED, HAND_GRIDS, powell, optimize_grid, optimized_grid, grid_cache_path, grid_loss, theta_to_sigmas, sigmas_to_theta
 
 # %% auto #0
 __all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'WEIGHTS', 'DMN_ORDER', 'COEF_LOSSES', 'SCHEDULE_FORMAT',
-           'HAND_GRIDS', 'NET_METHODS', 'EvalCounter', 'counted', 'fine_grid', 'check_teacher', 'teacher_states',
-           'one_step_tableau', 'step_costs', 'dp_path', 'denoised_states', 'step_costs_2m', 'dp_path_2m',
-           'flow_jacobians', 'GradT', 'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss', 'grad_fit',
-           'check_fit', 'dp_costs', 'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas',
-           'dmn_schedule', 'coef_fit', 'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget',
-           'powell_record', 'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
+           'NET_METHODS', 'EvalCounter', 'counted', 'fine_grid', 'check_teacher', 'teacher_states', 'one_step_tableau',
+           'step_costs', 'dp_path', 'denoised_states', 'step_costs_2m', 'dp_path_2m', 'flow_jacobians', 'GradT',
+           'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss', 'grad_fit', 'check_fit', 'dp_costs',
+           'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas', 'dmn_schedule', 'coef_fit',
+           'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget', 'powell_record',
+           'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
            'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'peer_error',
            'net_fit', 'net_table', 'fd_fitted', 'reuse_check', 'interpolation_loss_net']
 
@@ -394,7 +394,7 @@ def coef_fit(p, x, ref, sigmas, terms:int=1, maxfev:int=1500, init=None, progres
             bar.update(); e = errs(z)
             return math.inf if e is None else (e.log().mean() if loss == 'log' else e.mean()).item()
         t0, f0 = time.perf_counter(), f(z0)
-        with torch.no_grad(): res = minimize(f, z0, method='Powell', options=dict(maxfev=maxfev, xtol=1e-3, ftol=1e-4))
+        with torch.no_grad(): res = powell(f, z0, maxfev)
     l0 = grid_loss(p, 'ms_fitted', x, ref, s, coefs=coefs(z0))
     rec = dict(start_loss=l0, evaluations=int(res.nfev) + 1, seconds=time.perf_counter() - t0, fallback='', loss=loss)
     if not res.fun < f0:
@@ -420,8 +420,7 @@ def coef_schedule(problem:str, nfe:int, n_calib:int=32, terms:int=1, maxfev:int=
     secs, evals, start = pw['fit_seconds'] + cf['seconds'], cf['evaluations'], cf['start_loss']
     for _ in range(rounds - 1):
         t0, c = time.perf_counter(), cf['coefs']
-        g = minimize(lambda th: grid_loss(p, 'ms_fitted', x, ref, theta_to_sigmas(th, smax, smin), coefs=c), sigmas_to_theta(s),
-                     method='Powell', options=dict(maxfev=maxfev, xtol=1e-3, ftol=1e-4))
+        g = powell(lambda th: grid_loss(p, 'ms_fitted', x, ref, theta_to_sigmas(th, smax, smin), coefs=c), sigmas_to_theta(s), maxfev)
         secs, evals = secs + time.perf_counter() - t0, evals + int(g.nfev)
         if g.fun < cf['calib_loss']: s = theta_to_sigmas(g.x, smax, smin)
         nxt = coef_fit(p, x, ref, s, terms, maxfev, init=c, progress=progress)
@@ -652,29 +651,23 @@ def fit_main(argv=None):
     return f
 
 # %% ../notebooks/14_fit.ipynb #b0e50001
-HAND_GRIDS = ('karras', 'logsnr', 'quadratic_t', 'uniform_t')   # the hand-made grids (the peers run on all four)
-
 def powell_best(problem:str, solver:str, nfe:int, cache='results/fit/powell_best', n_calib:int|None=None, maxfev:int|None=None) -> dict:
-    "Powell from the hand-made grid with the lowest calibration error (the study's `optimized` grid starts from Karras), with the study's budget; cached in `cache`."
+    "Powell from the hand-made grid with the lowest calibration error (`optimize_grid(init='best')`; the study's `optimized` grid starts from Karras), with the study's budget; cached in `cache`."
     p, n = get_problem(problem), check_fit(problem, solver, nfe, 'powell')
     budget = powell_budget(p, n_calib, maxfev)
     folder = resolve_dir(cache, 'results/fit/powell_best')
     if budget != powell_budget(p): folder = Path(folder) / f"calib{budget['n_calib']}_fev{budget['maxfev']}"   # a larger fit: its own cache
     path = grid_cache_path(folder, problem, solver, nfe, key=p.cache_key)
     if not path.exists():
-        x, t0 = p.noise(budget['n_calib'], CALIB_SEED), time.perf_counter()
-        s0 = get_grid('karras', n, p.schedule)
-        ref = reference_solution(p, x, float(s0[0]), float(s0[-1]), CALIB_SEED, progress=False)
-        with torch.no_grad(): losses = {g: grid_loss(p, solver, x, ref, get_grid(g, n, p.schedule)) for g in HAND_GRIDS}
-        init = min(losses, key=losses.get); t1 = time.perf_counter()
-        f = optimize_grid(problem, solver, nfe, init=init, reference=lambda *a: ref, **budget)
-        meta = dict(init=init, init_loss=losses[init], calib_loss=f['calib_loss'], evaluations=f['evaluations'] + len(HAND_GRIDS), seconds=f['seconds'] + t1 - t0, **budget)
+        t0 = time.perf_counter()   # the cost includes the calibration reference (solved once a model, then cached)
+        ref = functools.partial(reference_solution, progress=False) if p.cache_reference else None
+        with torch.no_grad(): f = optimize_grid(problem, solver, nfe, init='best', reference=ref, **budget)
+        meta = dict(init=f['start'], init_loss=f['calib_loss_init'], calib_loss=f['calib_loss'], evaluations=f['evaluations'], seconds=time.perf_counter() - t0, **budget)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_csv(pd.DataFrame(dict(i=range(n + 1), sigma=f['sigmas'].numpy(), **meta)), path)
     m = pd.read_csv(path)
     return dict(method='powell_best', sigmas=torch.tensor(m.sigma.values, dtype=torch.float64), init=m.init.iloc[0], fit_seconds=float(m.seconds.iloc[0]),
                 fit_nfe=int(m.evaluations.iloc[0]) * nfe, teacher='dop853', n_calib=int(m.n_calib.iloc[0]))
-
 
 # %% ../notebooks/14_fit.ipynb #bf422133
 def peer_error(problem:str, nfe:int, model:str, bench='results/bench', n_samples:int=64) -> dict:

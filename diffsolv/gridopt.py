@@ -17,11 +17,17 @@ from .io import config_hash, resolve_dir, atomic_write_csv, resolve_device
 from .metrics import per_sample_rms   # the error of a sample (defined in diffsolv.metrics; importable from here as before)
 
 # %% auto #0
-__all__ = ['CALIB_SEED', 'SAME_ALGORITHM', 'theta_to_sigmas', 'sigmas_to_theta', 'grid_loss', 'optimize_grid', 'evaluate_grid',
-           'grid_cache_path', 'optimized_grid']
+__all__ = ['CALIB_SEED', 'HAND_GRIDS', 'POWELL_OPTIONS', 'SAME_ALGORITHM', 'powell', 'theta_to_sigmas', 'sigmas_to_theta',
+           'grid_loss', 'start_grid', 'optimize_grid', 'evaluate_grid', 'grid_cache_path', 'optimized_grid']
 
 # %% ../notebooks/03_gridopt.ipynb #c764edf3
 CALIB_SEED = 1_000_000
+HAND_GRIDS = ('karras', 'logsnr', 'quadratic_t', 'uniform_t')   # the hand-made grids (the peers run on all four); init='best' starts from the best of them
+POWELL_OPTIONS = dict(xtol=1e-3, ftol=1e-4)   # scipy Powell's tolerances, the same in every Powell fit of diffsolv (grids here, weights in diffsolv.fit)
+
+def powell(f, z0, maxfev:int):
+    "scipy's derivative-free Powell on f from z0, at most maxfev evaluations of f (`POWELL_OPTIONS`)."
+    return minimize(f, z0, method='Powell', options=dict(maxfev=maxfev, **POWELL_OPTIONS))
 
 def theta_to_sigmas(theta, sigma_max:float, sigma_min:float) -> torch.Tensor:
     "Descending sigmas from sigma_max to sigma_min whose log-steps are softmax(theta) of the log-span."
@@ -43,28 +49,40 @@ def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
     return per_sample_rms(out.to(ref.device), ref).mean().item()   # on the reference's device (the CPU), whatever the solver's
 
 # %% ../notebooks/03_gridopt.ipynb #1d5612dc
-def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64, init:str='karras',
-                  maxfev:int=3000, # budget of loss evaluations for Powell
+def start_grid(p, solver:str, n:int, init:str, x, ref, **options) -> tuple:
+    "The grid a fit starts from and its name: `init` itself, or for 'best' the one of `HAND_GRIDS` with the lowest calibration loss (the first on a tie)."
+    if init != 'best': return get_grid(init, n, p.schedule), init
+    losses = {g: grid_loss(p, solver, x, ref, get_grid(g, n, p.schedule), **options) for g in HAND_GRIDS}
+    name = min(losses, key=losses.get)
+    return get_grid(name, n, p.schedule), name
+
+def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64,
+                  init:str='karras', # the starting grid: a name of `GRIDS`, or 'best': the one of `HAND_GRIDS` with the lowest calibration loss
+                  maxfev:int=3000, # budget of loss evaluations for Powell (init='best' spends len(HAND_GRIDS) more)
                   options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
                   reference=None, # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at the problem's reference_tol
                   device='cpu' # where the solver runs during the fit: 'auto', 'cpu', 'cuda' or 'cuda:N' (`resolve_device`); not part of the fit's cache key
                   ) -> dict:
-    "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit."
+    "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit (`start`: the grid it started from)."
+    if init != 'best' and init not in GRIDS: raise ValueError(f"unknown starting grid {init!r}; choose 'best' or one of {sorted(GRIDS)}")
     dev = resolve_device(device)   # a device that is not here: one clear error before any work
     p, options = get_problem(problem, device=dev), dict(options or {})
     n = steps_for_nfe(solver, nfe, euler_at=options.get('euler_at', 'none'))
-    s_init = get_grid(init, n, p.schedule)
-    smax, smin = float(s_init[0]), float(s_init[-1])
+    s0 = get_grid('karras' if init == 'best' else init, n, p.schedule)
     x = p.noise(n_calib, CALIB_SEED)   # on the CPU, from the seeds; the reference (scipy) is solved from it there
-    ref = reference(p, x, smax, smin, CALIB_SEED) if reference else reference_flow(p.denoiser, x, smax, smin, rtol=p.reference_tol, atol=p.reference_tol)
+    ref = (reference(p, x, float(s0[0]), float(s0[-1]), CALIB_SEED) if reference else
+           reference_flow(p.denoiser, x, float(s0[0]), float(s0[-1]), rtol=p.reference_tol, atol=p.reference_tol))
     x = x.to(p.device)   # the solver runs on the device; grid_loss compares its output on the CPU
+    t0 = time.perf_counter()
+    s_init, start = start_grid(p, solver, n, init, x, ref, **options)
+    smax, smin = float(s_init[0]), float(s_init[-1])   # the start's end points (the hand-made grids share them, to rounding)
     f = lambda th: grid_loss(p, solver, x, ref, theta_to_sigmas(th, smax, smin), **options)
-    t0, l0 = time.perf_counter(), f(sigmas_to_theta(s_init))
-    res = minimize(f, sigmas_to_theta(s_init), method='Powell', options=dict(maxfev=maxfev, xtol=1e-3, ftol=1e-4))
+    l0 = f(sigmas_to_theta(s_init))
+    res = powell(f, sigmas_to_theta(s_init), maxfev)
     best = res.x if res.fun <= l0 else sigmas_to_theta(s_init)
-    return dict(problem=problem, solver=solver, nfe=nfe, steps=n, init=init, calib_loss_init=l0, calib_loss=min(res.fun, l0),
-                evaluations=int(res.nfev), seconds=time.perf_counter() - t0, options=json.dumps(options, sort_keys=True), device=str(dev),
-                sigmas=theta_to_sigmas(best, smax, smin))
+    return dict(problem=problem, solver=solver, nfe=nfe, steps=n, init=init, start=start, calib_loss_init=l0, calib_loss=min(res.fun, l0),
+                evaluations=int(res.nfev) + (len(HAND_GRIDS) if init == 'best' else 0), seconds=time.perf_counter() - t0,
+                options=json.dumps(options, sort_keys=True), device=str(dev), sigmas=theta_to_sigmas(best, smax, smin))
 
 # %% ../notebooks/03_gridopt.ipynb #8348e21f
 def evaluate_grid(problem:str, solver:str, sigmas, n_samples:int=256, seed:int=0,
@@ -78,11 +96,12 @@ def evaluate_grid(problem:str, solver:str, sigmas, n_samples:int=256, seed:int=0
 
 # %% ../notebooks/03_gridopt.ipynb #bb2b56b0
 def grid_cache_path(cache_dir, problem, solver, nfe, options=None,
-                    key:str='' # the problem's cache_key (a checkpoint's file_id): a new model gets new fits
+                    key:str='', # the problem's cache_key (a checkpoint's file_id): a new model gets new fits
+                    init:str='karras' # the fit's starting grid (`optimize_grid`); fits from Karras are named as they always were
                     ) -> Path:
     "Where the fitted grid for this configuration is cached."
     o = json.dumps(options or {}, sort_keys=True)
-    h = config_hash(dict(options=o, model=key) if key else dict(options=o))   # closed-form problems: named as they always were
+    h = config_hash(dict(options=o, **(dict(model=key) if key else {}), **(dict(init=init) if init != 'karras' else {})))   # closed-form problems: named as they always were
     return Path(cache_dir) / f"{problem}__{solver}__nfe{int(nfe)}__{h}.csv"
 
 # %% ../notebooks/03_gridopt.ipynb #b80cb380
@@ -93,6 +112,7 @@ SAME_ALGORITHM = {'k:euler': 'euler', 'k:heun': 'heun', 'k:dpmpp_2m': 'dpmpp_2m'
 # %% ../notebooks/03_gridopt.ipynb #b60839c7
 def optimized_grid(problem:str, solver:str, nfe:int, cache_dir='results/grids', options:dict|None=None,
                    n_calib:int=64, maxfev:int=3000, reference=None,
+                   init:str='karras', # the fit's starting grid (`optimize_grid`): a name of `GRIDS` or 'best'; part of the cache key unless Karras
                    read_also=(), # further folders searched for an existing fit (e.g. the committed results/grids); new fits go to cache_dir
                    key:str|None=None, # the problem's cache_key; None: `problem_key(problem)`
                    device='cpu' # where a fit that is not cached runs ('auto', 'cpu', 'cuda', 'cuda:N'); the cache is shared by all devices
@@ -101,10 +121,10 @@ def optimized_grid(problem:str, solver:str, nfe:int, cache_dir='results/grids', 
     dev = resolve_device(device)   # checked even when the fit is cached: a device that is not here is always an error
     if not options: solver = SAME_ALGORITHM.get(solver, solver)   # a peer that is the same algorithm shares its fit
     key = problem_key(problem) if key is None else key
-    path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options, key)
-    for q in [path] + [grid_cache_path(resolve_dir(d, 'results/grids'), problem, solver, nfe, options, key) for d in read_also]:
+    path = grid_cache_path(resolve_dir(cache_dir, 'results/grids'), problem, solver, nfe, options, key, init)
+    for q in [path] + [grid_cache_path(resolve_dir(d, 'results/grids'), problem, solver, nfe, options, key, init) for d in read_also]:
         if q.exists(): return torch.tensor(pd.read_csv(q).sigma.values, dtype=torch.float64)
-    fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev, options=options, reference=reference, device=dev)
+    fit = optimize_grid(problem, solver, nfe, n_calib=n_calib, init=init, maxfev=maxfev, options=options, reference=reference, device=dev)
     meta = {k: v for k, v in fit.items() if k != 'sigmas'}
     atomic_write_csv(pd.DataFrame(dict(i=range(len(fit['sigmas'])), sigma=fit['sigmas'].numpy(), **meta)), path)
     return fit['sigmas']
