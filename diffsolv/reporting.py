@@ -12,8 +12,8 @@ from scipy.stats import kendalltau
 
 # %% auto #0
 __all__ = ['SOLVER_COLOURS', 'SPARE_COLOURS', 'GUIDED_PATTERN', 'GUIDED_COLUMNS', 'solver_colour', 'solver_palette', 'tick_label',
-           'log_axis', 'best_two', 'slope', 'first_stable', 'what_to_use', 'what_changed', 'guidance_of',
-           'guided_summary', 'guided_ranking']
+           'log_axis', 'best_two', 'slope', 'first_stable', 'what_to_use', 'what_changed', 'fit_label', 'fit_summary',
+           'fit_best', 'guidance_of', 'guided_summary', 'guided_ranking']
 
 # %% ../notebooks/12_reporting.ipynb #4a71a2df
 SOLVER_COLOURS = {   # tab20 pairs: the dark shade for the solver the report discusses most
@@ -176,6 +176,33 @@ def what_changed(old:dict, # the old model's tables: 'best', 'stability', 'peers
         if wo is None and wn is None: continue   # a step count that only one sampler ran
         add('DDPM vs DDIM (FD)', f"{int(s)} steps", to, tn, wo, wn)
     return pd.DataFrame(rows, columns=['finding', 'case', 'old', 'new', 'held'])
+
+# %% ../notebooks/12_reporting.ipynb #ft12a002
+def fit_label(r) -> str:
+    "A row of `diffsolv.fit`'s network table as the report names it: solver / fit method (calibration noises)."
+    return f"{r['solver']} / {r['method']} ({int(r['n_calib'])} calib.)"
+
+def _fit_rows(table:pd.DataFrame, model:str) -> pd.DataFrame:
+    d = table[table.model.astype(str) == str(model)] if 'model' in table else table.iloc[:0]
+    return d.assign(schedule=d.apply(fit_label, axis=1)) if len(d) else d.assign(schedule=pd.Series(dtype=str))
+
+def fit_summary(table:pd.DataFrame, # diffsolv.fit's network table: model, solver, method, n_calib, nfe, ratio, fit_seconds
+                model:str # the model's file id: only its rows
+                ) -> pd.DataFrame:
+    "Per schedule (rows, best first at the largest NFE), its error ratio to the best hand-made peer at each NFE (columns) and its longest fit in seconds."
+    d = _fit_rows(table, model)
+    if d.empty: return pd.DataFrame()
+    t = d.pivot_table(index='schedule', columns='nfe', values='ratio', aggfunc='min')
+    t = t.sort_values(list(t.columns[::-1]), na_position='last')
+    t.columns = [f'NFE {c}' for c in t.columns]
+    return t.assign(fit_seconds=d.groupby('schedule').fit_seconds.max()).reset_index()
+
+def fit_best(table:pd.DataFrame, model:str) -> pd.DataFrame:
+    "Per NFE, the schedule of `diffsolv.fit`'s table with the lowest held-out error: its error, ratio, the peer it is compared with, and the fit's cost."
+    d = _fit_rows(table, model)
+    if d.empty: return pd.DataFrame(columns=['nfe', 'schedule', 'heldout_err', 'ratio', 'peer', 'peer_err', 'fit_seconds'])
+    d = d.sort_values('heldout_err').groupby('nfe', as_index=False).head(1).sort_values('nfe')
+    return d[['nfe', 'schedule', 'heldout_err', 'ratio', 'peer', 'peer_err', 'fit_seconds']].reset_index(drop=True)
 
 # %% ../notebooks/12_reporting.ipynb #gd12a002
 GUIDED_PATTERN = r'_guided_w(\d+(?:\.\d+)?)$'   # the guided study's problems: mnist_unet_guided_w{w}
