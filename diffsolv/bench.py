@@ -169,8 +169,10 @@ def mark_unstable(df:pd.DataFrame) -> pd.Series:
 def failed_row(cfg:dict, exc:BaseException,
                device # where it was to run (as in an ok row's `device` column)
                ) -> dict:
-    "The row recorded for a configuration that could not run."
-    return dict(cfg, status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}", device=str(device))
+    "The row recorded for a configuration that could not run; a network's row carries its model's file id (`model`), as an ok row does."
+    try: key = problem_key(cfg['problem'])
+    except Exception: key = ''   # the problem itself cannot be built (unknown name, missing checkpoint): no model to name
+    return dict(cfg, **(dict(model=key) if key else {}), status='failed', error=f"{type(exc).__name__}: {str(exc)[-500:]}", device=str(device))
 
 # %% ../notebooks/10d_bench.ipynb #86bf025f
 def run_configs(configs:list, results_dir='results/bench', progress:bool=True, device='cpu') -> list:
