@@ -4,7 +4,8 @@
 
 # %% ../notebooks/12_reporting.ipynb #dd2eb1c4
 from __future__ import annotations
-import zlib
+import re, zlib
+from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import LogLocator, FuncFormatter, NullFormatter
@@ -12,8 +13,8 @@ from scipy.stats import kendalltau
 
 # %% auto #0
 __all__ = ['SOLVER_COLOURS', 'SPARE_COLOURS', 'GUIDED_PATTERN', 'GUIDED_COLUMNS', 'solver_colour', 'solver_palette', 'tick_label',
-           'log_axis', 'best_two', 'slope', 'first_stable', 'what_to_use', 'what_changed', 'fit_label', 'fit_summary',
-           'fit_best', 'guidance_of', 'guided_summary', 'guided_ranking']
+           'log_axis', 'best_two', 'slope', 'first_stable', 'what_to_use', 'what_changed', 'previous_archive',
+           'fit_label', 'fit_summary', 'fit_best', 'guidance_of', 'guided_summary', 'guided_ranking']
 
 # %% ../notebooks/12_reporting.ipynb #4a71a2df
 SOLVER_COLOURS = {   # tab20 pairs: the dark shade for the solver the report discusses most
@@ -176,6 +177,15 @@ def what_changed(old:dict, # the old model's tables: 'best', 'stability', 'peers
         if wo is None and wn is None: continue   # a step count that only one sampler ran
         add('DDPM vs DDIM (FD)', f"{int(s)} steps", to, tn, wo, wn)
     return pd.DataFrame(rows, columns=['finding', 'case', 'old', 'new', 'held'])
+
+# %% ../notebooks/12_reporting.ipynb #pa12a002
+def previous_archive(root, problem:str, current:str|None=None) -> Path|None:
+    "The archive folder of the model the present one replaced: `root/<problem>_<12 hex id>/` other than `current`, the latest by its ARCHIVED stamp."
+    root = Path(root)
+    if not root.is_dir(): return None
+    cands = [d for d in root.iterdir() if d.is_dir() and re.fullmatch(rf"{re.escape(problem)}_[0-9a-f]{{12}}", d.name) and d.name[-12:] != current]
+    stamp = lambda d: (d / 'ARCHIVED').read_text().split('\n', 1)[0].strip() if (d / 'ARCHIVED').is_file() else ''
+    return max(cands, key=lambda d: (stamp(d), d.name)) if cands else None
 
 # %% ../notebooks/12_reporting.ipynb #ft12a002
 def fit_label(r) -> str:
