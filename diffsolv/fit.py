@@ -481,7 +481,7 @@ def calib_error(p, solver:str, sigmas, n_calib:int=64, sigmas_in=None, **options
 
 # %% ../notebooks/14_fit.ipynb #94caa5bc
 def powell_budget(p, n_calib:int|None=None, maxfev:int|None=None) -> dict:
-    "Powell's budget for problem p: its fit budget as the study uses it (the network: 16 noises, 120 evaluations), else 64 and 3000; given values win."
+    "Powell's budget for problem p: its fit budget as the study uses it (the network: 16 noises, 120 evaluations; and a starting grid if its policy names one), else 64 and 3000; given values win."
     return {**dict(n_calib=64, maxfev=3000), **p.fit_budget, **{k: v for k, v in dict(n_calib=n_calib, maxfev=maxfev).items() if v is not None}}
 
 def powell_record(problem:str, solver:str, nfe:int, cache='results/fit/powell',
@@ -493,7 +493,7 @@ def powell_record(problem:str, solver:str, nfe:int, cache='results/fit/powell',
     ref = functools.partial(reference_solution, progress=False) if p.cache_reference else None   # a network: the cached DOP853 reference, as in the study
     sig = optimized_grid(problem, solver, nfe, cache_dir=cache, read_also=[cache_dir('grids')], reference=ref, key=p.cache_key, **budget)
     key, n_calib = p.cache_key, budget['n_calib']   # a network's fits are keyed by its checkpoint, as in optimized_grid
-    path = next(q for q in (grid_cache_path(resolve_dir(d, ''), problem, solver, nfe, key=key) for d in (cache, cache_dir('grids'))) if q.exists())
+    path = next(q for q in (grid_cache_path(resolve_dir(d, ''), problem, solver, nfe, key=key, init=budget.get('init', 'karras')) for d in (cache, cache_dir('grids'))) if q.exists())
     m = pd.read_csv(path).iloc[0]
     return dict(method='powell', sigmas=sig, fit_seconds=float(m.seconds), fit_nfe=int(m.evaluations) * nfe, teacher='dop853', n_calib=n_calib)
 
@@ -661,8 +661,9 @@ def powell_best(problem:str, solver:str, nfe:int, cache='results/fit/powell_best
     if not path.exists():
         t0 = time.perf_counter()   # the cost includes the calibration reference (solved once a model, then cached)
         ref = functools.partial(reference_solution, progress=False) if p.cache_reference else None
-        with torch.no_grad(): f = optimize_grid(problem, solver, nfe, init='best', reference=ref, **budget)
-        meta = dict(init=f['start'], init_loss=f['calib_loss_init'], calib_loss=f['calib_loss'], evaluations=f['evaluations'], seconds=time.perf_counter() - t0, **budget)
+        with torch.no_grad(): f = optimize_grid(problem, solver, nfe, reference=ref, **dict(budget, init='best'))
+        meta = dict(init=f['start'], init_loss=f['calib_loss_init'], calib_loss=f['calib_loss'], evaluations=f['evaluations'], seconds=time.perf_counter() - t0,
+                    n_calib=budget['n_calib'], maxfev=budget['maxfev'])
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_csv(pd.DataFrame(dict(i=range(n + 1), sigma=f['sigmas'].numpy(), **meta)), path)
     m = pd.read_csv(path)
