@@ -27,8 +27,8 @@ __all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'WEIGHTS', 
            'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas', 'dmn_schedule', 'coef_fit',
            'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget', 'powell_record',
            'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
-           'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'peer_error',
-           'net_fit', 'net_table', 'fd_fitted', 'reuse_check', 'interpolation_loss_net']
+           'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'oracle_schedule',
+           'peer_error', 'net_fit', 'net_table', 'fd_fitted', 'reuse_check', 'interpolation_loss_net']
 
 # %% ../notebooks/14_fit.ipynb #0af2f839
 from .reference import reference_solution
@@ -651,24 +651,34 @@ def fit_main(argv=None):
     return f
 
 # %% ../notebooks/14_fit.ipynb #b0e50001
-def powell_best(problem:str, solver:str, nfe:int, cache='results/fit/powell_best', n_calib:int|None=None, maxfev:int|None=None) -> dict:
-    "Powell from the hand-made grid with the lowest calibration error (`optimize_grid(init='best')`; the study's `optimized` grid starts from Karras), with the study's budget; cached in `cache`."
+def _powell_cached(problem:str, solver:str, nfe:int, method:str, folder:Path, budget:dict, calib_seed:int=CALIB_SEED) -> dict:
+    "`optimize_grid(init='best')` with `budget`, cached in `folder` (its cost includes the reference solve, once a model), as a schedule record named `method`."
     p, n = get_problem(problem), check_fit(problem, solver, nfe, 'powell')
-    budget = powell_budget(p, n_calib, maxfev)
-    folder = resolve_dir(cache, 'results/fit/powell_best')
-    if budget != powell_budget(p): folder = Path(folder) / f"calib{budget['n_calib']}_fev{budget['maxfev']}"   # a larger fit: its own cache
     path = grid_cache_path(folder, problem, solver, nfe, key=p.cache_key)
     if not path.exists():
-        t0 = time.perf_counter()   # the cost includes the calibration reference (solved once a model, then cached)
+        t0 = time.perf_counter()
         ref = functools.partial(reference_solution, progress=False) if p.cache_reference else None
-        with torch.no_grad(): f = optimize_grid(problem, solver, nfe, reference=ref, **dict(budget, init='best'))
+        with torch.no_grad(): f = optimize_grid(problem, solver, nfe, reference=ref, calib_seed=calib_seed, **dict(budget, init='best'))
         meta = dict(init=f['start'], init_loss=f['calib_loss_init'], calib_loss=f['calib_loss'], evaluations=f['evaluations'], seconds=time.perf_counter() - t0,
-                    n_calib=budget['n_calib'], maxfev=budget['maxfev'])
+                    n_calib=budget['n_calib'], maxfev=budget['maxfev'], calib_seed=calib_seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_csv(pd.DataFrame(dict(i=range(n + 1), sigma=f['sigmas'].numpy(), **meta)), path)
     m = pd.read_csv(path)
-    return dict(method='powell_best', sigmas=torch.tensor(m.sigma.values, dtype=torch.float64), init=m.init.iloc[0], fit_seconds=float(m.seconds.iloc[0]),
+    return dict(method=method, sigmas=torch.tensor(m.sigma.values, dtype=torch.float64), init=m.init.iloc[0], fit_seconds=float(m.seconds.iloc[0]),
                 fit_nfe=int(m.evaluations.iloc[0]) * nfe, teacher='dop853', n_calib=int(m.n_calib.iloc[0]))
+
+def powell_best(problem:str, solver:str, nfe:int, cache='results/fit/powell_best', n_calib:int|None=None, maxfev:int|None=None) -> dict:
+    "Powell from the hand-made grid with the lowest calibration error (`optimize_grid(init='best')`; the study's `optimized` grid starts from Karras), with the study's budget; cached in `cache`."
+    p = get_problem(problem)
+    budget = powell_budget(p, n_calib, maxfev)
+    folder = resolve_dir(cache, 'results/fit/powell_best')
+    if budget != powell_budget(p): folder = Path(folder) / f"calib{budget['n_calib']}_fev{budget['maxfev']}"   # a larger fit: its own cache
+    return _powell_cached(problem, solver, nfe, 'powell_best', folder, budget)
+
+def oracle_schedule(problem:str, solver:str, nfe:int, n_samples:int=64, maxfev:int=400, cache='results/fit/oracle') -> dict:
+    "Powell from the best hand-made grid fitted on the evaluation seeds 0..n_samples-1 themselves: not a sampler to use, but how low a schedule of this solver can bring the error on those seeds (Powell is local: an estimate, not a bound)."
+    folder = Path(resolve_dir(cache, 'results/fit/oracle')) / f"eval{n_samples}_fev{maxfev}"
+    return _powell_cached(problem, solver, nfe, 'oracle', folder, dict(n_calib=n_samples, maxfev=maxfev), calib_seed=0)
 
 # %% ../notebooks/14_fit.ipynb #bf422133
 def peer_error(problem:str, nfe:int, model:str, bench='results/bench', n_samples:int=64) -> dict:
@@ -683,7 +693,7 @@ def peer_error(problem:str, nfe:int, model:str, bench='results/bench', n_samples
 
 
 # %% ../notebooks/14_fit.ipynb #9f6ee325
-NET_METHODS = ('karras', 'dmn', 'powell', 'powell_best', 'coef_best', 'dp', 'grad', 'grad_decoupled', 'grad_powell', 'grad_decoupled_powell', 'coef', 'coef_alt')   # grad_*: LD3-decoupled and/or started from Powell; coef*: solver ms_fitted
+NET_METHODS = ('karras', 'dmn', 'powell', 'powell_best', 'coef_best', 'dp', 'grad', 'grad_decoupled', 'grad_powell', 'grad_decoupled_powell', 'coef', 'coef_alt', 'oracle')   # grad_*: LD3-decoupled and/or started from Powell; coef*: solver ms_fitted; oracle: fitted on the evaluation seeds (a reference point, not a sampler)
 
 def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:int=200, n_fine:int=100, substeps:int=2, terms:int=1, maxfev:int=400 # Powell evaluations of a coef or powell_best fit
             ) -> dict:
@@ -693,6 +703,7 @@ def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:
     if method == 'powell': return powell_record(problem, solver, nfe)
     if method == 'powell_best': return powell_best(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev)
     if method == 'dmn': return dmn_schedule(problem, solver, nfe)
+    if method == 'oracle': return oracle_schedule(problem, solver, nfe, maxfev=maxfev)
     if method == 'coef_best': return dict(coef_schedule(problem, nfe, n_calib, terms, maxfev, progress=False, base='powell_best'), method='coef_best')
     if method.startswith('coef'): return fit_schedule(problem, solver, nfe, method, n_calib=n_calib, terms=terms, maxfev=maxfev, progress=False)
     if method == 'dp': return fit_schedule(problem, solver, nfe, 'dp', n_calib=n_calib, n_fine=n_fine, substeps=substeps, progress=False)

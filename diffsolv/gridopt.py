@@ -61,7 +61,8 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64,
                   maxfev:int=3000, # budget of loss evaluations for Powell (init='best' spends len(HAND_GRIDS) more)
                   options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
                   reference=None, # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at the problem's reference_tol
-                  device='cpu' # where the solver runs during the fit: 'auto', 'cpu', 'cuda' or 'cuda:N' (`resolve_device`); not part of the fit's cache key
+                  device='cpu', # where the solver runs during the fit: 'auto', 'cpu', 'cuda' or 'cuda:N' (`resolve_device`); not part of the fit's cache key
+                  calib_seed:int=CALIB_SEED # the first seed of the noise the fit sees (the study's fits: always CALIB_SEED, never an evaluation seed)
                   ) -> dict:
     "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit (`start`: the grid it started from)."
     if init != 'best' and init not in GRIDS: raise ValueError(f"unknown starting grid {init!r}; choose 'best' or one of {sorted(GRIDS)}")
@@ -69,8 +70,8 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64,
     p, options = get_problem(problem, device=dev), dict(options or {})
     n = steps_for_nfe(solver, nfe, euler_at=options.get('euler_at', 'none'))
     s0 = get_grid('karras' if init == 'best' else init, n, p.schedule)
-    x = p.noise(n_calib, CALIB_SEED)   # on the CPU, from the seeds; the reference (scipy) is solved from it there
-    ref = (reference(p, x, float(s0[0]), float(s0[-1]), CALIB_SEED) if reference else
+    x = p.noise(n_calib, calib_seed)   # on the CPU, from the seeds; the reference (scipy) is solved from it there
+    ref = (reference(p, x, float(s0[0]), float(s0[-1]), calib_seed) if reference else
            reference_flow(p.denoiser, x, float(s0[0]), float(s0[-1]), rtol=p.reference_tol, atol=p.reference_tol))
     x = x.to(p.device)   # the solver runs on the device; grid_loss compares its output on the CPU
     t0 = time.perf_counter()
