@@ -27,26 +27,22 @@ SUMMARIES = ('summary_best.csv', 'stability.csv', 'peers_best.csv', 'summary_slo
 
 
 def ref_names(problem: str, model: str, max_n: int = 4096) -> dict:
-    "Reference file names a model's problem can have (`reference_path`'s key over seeds 0 and CALIB_SEED, n up to max_n, the grids' end points)."
-    from diffsolv.io import config_hash
+    "Reference file names a model's problem can have: `reference_path` for that model over seeds 0 and CALIB_SEED, n up to max_n, the grids' end points."
+    import copy
     from diffsolv.testbeds import get_problem
     from diffsolv.schedules import get_grid
     from diffsolv.gridopt import CALIB_SEED
-    p = get_problem(problem)
-    s = get_grid('karras', 10, p.schedule)
-    hi, lo = f"{float(s[0]):.12g}", f"{float(s[-1]):.12g}"
-    return {f"{problem}__{config_hash(dict(problem=problem, seed=seed, n=n, hi=hi, lo=lo, tol=p.reference_tol, model=model))}.pt": (seed, n)
-            for seed in (0, CALIB_SEED) for n in range(1, max_n + 1)}
+    from diffsolv.reference import reference_path
+    q = copy.copy(get_problem(problem)); q.cache_key = model   # the problem as the replaced model was keyed
+    s = get_grid('karras', 10, q.schedule)
+    return {reference_path(q, n, float(s[0]), float(s[-1]), seed, Path('.')).name: (seed, n) for seed in (0, CALIB_SEED) for n in range(1, max_n + 1)}
 
 
-def grid_hashes(model: str, options) -> set:
-    "The hash part of `grid_cache_path`'s names for this model and these solver options (JSON strings), from Karras or the best start."
-    from diffsolv.io import config_hash
-    hs = set()
-    for o in set(options) | {'{}'}:
-        o = json.dumps(json.loads(o), sort_keys=True)
-        hs |= {config_hash(dict(options=o, model=model)), config_hash(dict(options=o, model=model, init='best'))}
-    return hs
+def grid_names(problem: str, model: str, options) -> set:
+    "`grid_cache_path`'s hash part for this model and these solver options (JSON strings), for fits from Karras and from the best start."
+    from diffsolv.gridopt import grid_cache_path
+    return {grid_cache_path('.', problem, 'any', 0, json.loads(o), model, init).stem.rsplit('__', 1)[-1]
+            for o in set(options) | {'{}'} for init in ('karras', 'best')}
 
 
 def plan(results: Path, base: str, model: str) -> tuple[list, list]:
@@ -62,7 +58,7 @@ def plan(results: Path, base: str, model: str) -> tuple[list, list]:
         if (d.model.astype(str) == model).all():
             moves.append((f, arch(prob) / 'bench' / f.name)); problems.add(prob)
             if 'grid' in d and 'options' in d: options |= set(d.loc[d.grid == 'optimized', 'options'].fillna('{}').astype(str))
-    hs = grid_hashes(model, options)
+    hs = grid_names(base, model, options)
     for f in sorted((results / 'grids').glob(f"{base}*__*.csv")):
         if f.stem.rsplit('__', 1)[-1] in hs: moves.append((f, arch(f.name.split('__')[0]) / 'grids' / f.name))
     for prob in sorted(problems | {base}):
