@@ -95,13 +95,16 @@ test: $(STAMP) $(KERNEL_CFG) $(PEERS_STAMP) $(KATEX)
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 STUDY_GRID ?= study/default.yml
+# PROBLEMS='mnist_unet*': only the configurations of these problems (shell patterns, comma-separated), e.g. the network part
+# of the study after a new model ships (models/README.md)
+PROBLEMS ?=
 
 study-full:
 	$(MAKE) study STUDY_GRID=study/full.yml
 
 study: $(STAMP) $(KERNEL_CFG) $(PEERS_STAMP) $(KATEX)
 	@start=$$(date +%s); \
-	$(BIN)/diffsolv-sweep $(STUDY_GRID) --workers $(WORKERS); \
+	$(BIN)/diffsolv-sweep $(STUDY_GRID) --workers $(WORKERS) $(if $(PROBLEMS),--problems '$(PROBLEMS)'); \
 	$(BIN)/papermill -k python3 --no-progress-bar notebooks/report.ipynb _study/report.ipynb; \
 	DIFFSOLV_REPORT=_study/report.ipynb $(PY) tools/build_docs.py site; \
 	echo "make study: finished in $$(( $$(date +%s) - start )) s; open _docs/index.html"

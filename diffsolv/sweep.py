@@ -4,7 +4,7 @@
 
 # %% ../notebooks/10e_sweep.ipynb #ca5ec3aa
 from __future__ import annotations
-import importlib.util, itertools, json, re, socket, sys, tempfile, time, uuid
+import fnmatch, importlib.util, itertools, json, re, socket, sys, tempfile, time, uuid
 from pathlib import Path
 import pandas as pd
 import yaml
@@ -14,8 +14,8 @@ from .testbeds import get_problem
 from .bench import BENCH_COLUMNS, RunConfig, failed_row
 
 # %% auto #0
-__all__ = ['read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'make_chunks', 'KernelNotes', 'bench_chunk',
-           'run_sweep', 'grid_results', 'sweep_main', 'dask_client', 'collect']
+__all__ = ['read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'select_problems', 'make_chunks', 'KernelNotes',
+           'bench_chunk', 'run_sweep', 'grid_results', 'sweep_main', 'dask_client', 'collect']
 
 # %% ../notebooks/10e_sweep.ipynb #442ef8d0
 def read_yaml(path):
@@ -75,6 +75,20 @@ def load_grid(path) -> pd.DataFrame:
     if missing: raise ValueError(f"{path}: missing column(s) {missing}; expected {BENCH_COLUMNS}")
     rows = [RunConfig.parse(r, str(path)).columns() for r in g.to_dict('records')]
     return pd.DataFrame(rows, columns=BENCH_COLUMNS).drop_duplicates(ignore_index=True)
+
+# %% ../notebooks/10e_sweep.ipynb #94fb97d4
+def select_problems(g:pd.DataFrame, # a grid (`load_grid`)
+                    patterns=None, # shell patterns on the problem's name (a list, or one comma-separated string); None: every row
+                    ) -> pd.DataFrame:
+    "The rows of grid g whose problem matches one of `patterns` (`fnmatch`, case-sensitive)."
+    if patterns is None: return g
+    if isinstance(patterns, str): patterns = patterns.split(',')
+    patterns = [p.strip() for p in patterns if p.strip()]
+    names = sorted(g.problem.unique())
+    if not patterns: raise ValueError(f"no problem pattern given; the grid's problems are {names}")
+    if bad := [p for p in patterns if not fnmatch.filter(names, p)]:
+        raise ValueError(f"problem pattern(s) {bad} match no problem of this grid; its problems are {names}")
+    return g[g.problem.map(lambda n: any(fnmatch.fnmatchcase(n, p) for p in patterns))].reset_index(drop=True)
 
 # %% ../notebooks/10e_sweep.ipynb #89a42741
 def make_chunks(configs:list, chunk:int=10,
@@ -181,7 +195,8 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
               chunk:int=10, # configurations per papermill execution
               scheduler:str|None=None, # a Dask scheduler (tcp://HOST:PORT), 'local' for a LocalCluster of `workers`, None: a pool of `workers` here
               transport:str='shared', # with a scheduler: 'shared' (workers write into results_dir) or 'client' (results travel back)
-              device:str='cpu' # where the solvers run: 'auto', 'cpu', 'cuda', 'cuda:N'; checked here (or on every Dask worker) before any work
+              device:str='cpu', # where the solvers run: 'auto', 'cpu', 'cuda', 'cuda:N'; checked here (or on every Dask worker) before any work
+              problems=None # only the configurations of these problems (`select_problems`: shell patterns); None: all
               ) -> pd.DataFrame:
     "Run bench.ipynb through papermill, in chunks, for every configuration in grid_csv that has no result yet."
     from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -191,7 +206,7 @@ def run_sweep(grid_csv, results_dir='results/bench', executed_dir='_study/runs',
     if transport == 'client' and not scheduler: raise ValueError("results transport 'client' needs a Dask scheduler (--scheduler); the local pool writes results itself")
     device = device_name(device)
     if not scheduler: resolve_device(device)   # the pool runs here: a device that is not here fails now, naming those that are
-    g, res, exe = load_grid(grid_csv), resolve_dir(results_dir, 'results/bench'), resolve_dir(executed_dir, '_study/runs')
+    g, res, exe = select_problems(load_grid(grid_csv), problems), resolve_dir(results_dir, 'results/bench'), resolve_dir(executed_dir, '_study/runs')
     if bad := _writable([res, exe]): raise ValueError(f"cannot write the results here: {'; '.join(bad)}; nothing was run")
     todo = []
     for r in g.to_dict('records'):
@@ -235,7 +250,7 @@ def grid_results(g:pd.DataFrame, results_dir) -> pd.DataFrame:
 
 # %% ../notebooks/10e_sweep.ipynb #5177c2a5
 def sweep_main(argv=None):
-    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force] [--scheduler tcp://HOST:PORT|local] [--results-transport shared|client] [--device auto|cpu|cuda|cuda:N]."
+    "Command line: diffsolv-sweep GRID [--results-dir D] [--workers N] [--threads T] [--chunk C] [--force] [--scheduler tcp://HOST:PORT|local] [--results-transport shared|client] [--device auto|cpu|cuda|cuda:N] [--problems PATTERNS]."
     import argparse
     ap = argparse.ArgumentParser(prog='diffsolv-sweep', description='Run bench.ipynb (papermill) over a grid of configurations; finished ones are skipped.')
     ap.add_argument('grid', help='grid file (.yml blocks or .csv rows), as a path or a name under study/ (e.g. ci.yml)')
@@ -249,8 +264,9 @@ def sweep_main(argv=None):
     ap.add_argument('--results-transport', choices=['shared', 'client'], default='shared',
                     help='with --scheduler: "shared" (default): workers write into --results-dir, which they must see at the same path; "client": workers send the results back and this process writes them')
     ap.add_argument('--device', default='cpu', help='where the solvers run: auto, cpu (default), cuda or cuda:N; passed to every chunk (not part of a result\'s name or hash)')
+    ap.add_argument('--problems', default=None, help="only the configurations whose problem matches one of these comma-separated shell patterns (e.g. 'mnist_unet*': the network part of the study)")
     a = ap.parse_args(argv)
-    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk, a.scheduler, a.results_transport, a.device)
+    try: df = run_sweep(a.grid, a.results_dir, a.executed_dir, a.workers, a.threads, a.force, a.chunk, a.scheduler, a.results_transport, a.device, a.problems)
     except (ValueError, FileNotFoundError) as e: ap.exit(2, f"diffsolv-sweep: error: {e}\n")
     bad = df[df.status != 'ok'] if len(df) else df
     print(f"{len(df)} results in {resolve_dir(a.results_dir, 'results/bench')}")
