@@ -86,9 +86,10 @@ def select_problems(g:pd.DataFrame, # a grid (`load_grid`)
     patterns = [p.strip() for p in patterns if p.strip()]
     names = sorted(g.problem.unique())
     if not patterns: raise ValueError(f"no problem pattern given; the grid's problems are {names}")
-    if bad := [p for p in patterns if not fnmatch.filter(names, p)]:
+    hits = {p: {n for n in names if fnmatch.fnmatchcase(n, p)} for p in patterns}
+    if bad := [p for p, h in hits.items() if not h]:
         raise ValueError(f"problem pattern(s) {bad} match no problem of this grid; its problems are {names}")
-    return g[g.problem.map(lambda n: any(fnmatch.fnmatchcase(n, p) for p in patterns))].reset_index(drop=True)
+    return g[g.problem.isin(set().union(*hits.values()))].reset_index(drop=True)
 
 # %% ../notebooks/10e_sweep.ipynb #89a42741
 def make_chunks(configs:list, chunk:int=10,
