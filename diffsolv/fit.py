@@ -21,14 +21,15 @@ from .gridopt import CALIB_SEED, HAND_GRIDS, powell, optimize_grid, optimized_gr
 
 # %% auto #0
 __all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'WEIGHTS', 'DMN_ORDER', 'COEF_LOSSES', 'SCHEDULE_FORMAT',
-           'NET_METHODS', 'EvalCounter', 'counted', 'fine_grid', 'check_teacher', 'teacher_states', 'one_step_tableau',
-           'step_costs', 'dp_path', 'denoised_states', 'step_costs_2m', 'dp_path_2m', 'flow_jacobians', 'GradT',
-           'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss', 'grad_fit', 'check_fit', 'dp_costs',
-           'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas', 'dmn_schedule', 'coef_fit',
-           'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget', 'powell_record',
-           'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
-           'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'oracle_schedule',
-           'peer_error', 'net_fit', 'net_table', 'fd_fitted', 'reuse_check', 'interpolation_loss_net']
+           'ORACLE_STARTS', 'NET_METHODS', 'EvalCounter', 'counted', 'fine_grid', 'check_teacher', 'teacher_states',
+           'one_step_tableau', 'step_costs', 'dp_path', 'denoised_states', 'step_costs_2m', 'dp_path_2m',
+           'flow_jacobians', 'GradT', 'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss', 'grad_fit',
+           'check_fit', 'dp_costs', 'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas',
+           'dmn_schedule', 'coef_fit', 'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget',
+           'powell_record', 'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
+           'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'powell_refine',
+           'oracle_schedule', 'peer_error', 'check_net_methods', 'net_fit', 'net_table', 'fd_fitted', 'reuse_check',
+           'interpolation_loss_net']
 
 # %% ../notebooks/14_fit.ipynb #0af2f839
 from .reference import reference_solution
@@ -651,21 +652,24 @@ def fit_main(argv=None):
     return f
 
 # %% ../notebooks/14_fit.ipynb #b0e50001
-def _powell_cached(problem:str, solver:str, nfe:int, method:str, folder:Path, budget:dict, calib_seed:int=CALIB_SEED) -> dict:
-    "`optimize_grid(init='best')` with `budget`, cached in `folder` (its cost includes the reference solve, once a model), as a schedule record named `method`."
+def _powell_cached(problem:str, solver:str, nfe:int, method:str, folder:Path, budget:dict, calib_seed:int=CALIB_SEED,
+                   start:dict|None=None # None: Powell from the best hand-made grid (init='best'); a schedule record: from its sigmas, and its cost is added
+                   ) -> dict:
+    "`optimize_grid(init='best')` (or from `start`'s sigmas) with `budget`, cached in `folder` (its cost includes the reference solve, once a model), as a schedule record named `method`."
     p, n = get_problem(problem), check_fit(problem, solver, nfe, 'powell')
     path = grid_cache_path(folder, problem, solver, nfe, key=p.cache_key)
     if not path.exists():
         t0 = time.perf_counter()
         ref = functools.partial(reference_solution, progress=False) if p.cache_reference else None
-        with torch.no_grad(): f = optimize_grid(problem, solver, nfe, reference=ref, calib_seed=calib_seed, **dict(budget, init='best'))
-        meta = dict(init=f['start'], init_loss=f['calib_loss_init'], calib_loss=f['calib_loss'], evaluations=f['evaluations'], seconds=time.perf_counter() - t0,
+        init = 'best' if start is None else start['sigmas']
+        with torch.no_grad(): f = optimize_grid(problem, solver, nfe, reference=ref, calib_seed=calib_seed, **dict(budget, init=init))
+        meta = dict(init=f['start'] if start is None else start['method'], init_loss=f['calib_loss_init'], calib_loss=f['calib_loss'], evaluations=f['evaluations'], seconds=time.perf_counter() - t0,
                     n_calib=budget['n_calib'], maxfev=budget['maxfev'], calib_seed=calib_seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_csv(pd.DataFrame(dict(i=range(n + 1), sigma=f['sigmas'].numpy(), **meta)), path)
-    m = pd.read_csv(path)
-    return dict(method=method, sigmas=torch.tensor(m.sigma.values, dtype=torch.float64), init=m.init.iloc[0], fit_seconds=float(m.seconds.iloc[0]),
-                fit_nfe=int(m.evaluations.iloc[0]) * nfe, teacher='dop853', n_calib=int(m.n_calib.iloc[0]))
+    m, before = pd.read_csv(path), start or dict(fit_seconds=0., fit_nfe=0)
+    return dict(method=method, sigmas=torch.tensor(m.sigma.values, dtype=torch.float64), init=m.init.iloc[0], fit_seconds=float(m.seconds.iloc[0]) + before['fit_seconds'],
+                fit_nfe=int(m.evaluations.iloc[0]) * nfe + before['fit_nfe'], teacher='dop853', n_calib=int(m.n_calib.iloc[0]))
 
 def powell_best(problem:str, solver:str, nfe:int, cache='results/fit/powell_best', n_calib:int|None=None, maxfev:int|None=None) -> dict:
     "Powell from the hand-made grid with the lowest calibration error (`optimize_grid(init='best')`; the study's `optimized` grid starts from Karras), with the study's budget; cached in `cache`."
@@ -675,10 +679,21 @@ def powell_best(problem:str, solver:str, nfe:int, cache='results/fit/powell_best
     if budget != powell_budget(p): folder = Path(folder) / f"calib{budget['n_calib']}_fev{budget['maxfev']}"   # a larger fit: its own cache
     return _powell_cached(problem, solver, nfe, 'powell_best', folder, budget)
 
-def oracle_schedule(problem:str, solver:str, nfe:int, n_samples:int=64, maxfev:int=400, cache='results/fit/oracle') -> dict:
-    "Powell from the best hand-made grid fitted on the evaluation seeds 0..n_samples-1 themselves: not a sampler to use, but how low a schedule of this solver can bring the error on those seeds (Powell is local: an estimate, not a bound)."
-    folder = Path(resolve_dir(cache, 'results/fit/oracle')) / f"eval{n_samples}_fev{maxfev}"
-    return _powell_cached(problem, solver, nfe, 'oracle', folder, dict(n_calib=n_samples, maxfev=maxfev), calib_seed=0)
+def powell_refine(problem:str, solver:str, nfe:int, n_calib:int=32, maxfev:int=400, cache='results/fit/powell_refine') -> dict:
+    "Powell again from the study's Powell grid (`powell_record`), on n_calib calibration noises and maxfev evaluations: a larger fit that starts where the study's ended; its cost includes the study's fit."
+    folder = Path(resolve_dir(cache, 'results/fit/powell_refine')) / f"calib{n_calib}_fev{maxfev}"
+    return _powell_cached(problem, solver, nfe, 'powell_refine', folder, dict(n_calib=n_calib, maxfev=maxfev), start=powell_record(problem, solver, nfe))
+
+ORACLE_STARTS = ('best', 'powell')
+
+def oracle_schedule(problem:str, solver:str, nfe:int, n_samples:int=64, maxfev:int=400, cache='results/fit/oracle',
+                    init:str='best' # where Powell starts: 'best' (the best hand-made grid on those seeds) or 'powell' (the study's Powell grid)
+                   ) -> dict:
+    "Powell fitted on the evaluation seeds 0..n_samples-1 themselves: not a sampler to use, but how low a schedule of this solver can bring the error on those seeds (Powell is local: an estimate, not a bound)."
+    if init not in ORACLE_STARTS: raise ValueError(f"unknown oracle start {init!r}; choose one of {list(ORACLE_STARTS)}")
+    folder = Path(resolve_dir(cache, 'results/fit/oracle')) / (f"eval{n_samples}_fev{maxfev}" + ('' if init == 'best' else f'_from_{init}'))
+    return _powell_cached(problem, solver, nfe, 'oracle' if init == 'best' else f'oracle_{init}', folder, dict(n_calib=n_samples, maxfev=maxfev), calib_seed=0,
+                          start=None if init == 'best' else powell_record(problem, solver, nfe))
 
 # %% ../notebooks/14_fit.ipynb #bf422133
 def peer_error(problem:str, nfe:int, model:str, bench='results/bench', n_samples:int=64) -> dict:
@@ -693,17 +708,25 @@ def peer_error(problem:str, nfe:int, model:str, bench='results/bench', n_samples
 
 
 # %% ../notebooks/14_fit.ipynb #9f6ee325
-NET_METHODS = ('karras', 'dmn', 'powell', 'powell_best', 'coef_best', 'dp', 'grad', 'grad_decoupled', 'grad_powell', 'grad_decoupled_powell', 'coef', 'coef_alt', 'oracle')   # grad_*: LD3-decoupled and/or started from Powell; coef*: solver ms_fitted; oracle: fitted on the evaluation seeds (a reference point, not a sampler)
+NET_METHODS = ('karras', 'dmn', 'powell', 'powell_best', 'powell_refine', 'coef_best', 'dp', 'grad', 'grad_decoupled', 'grad_powell', 'grad_decoupled_powell', 'coef', 'coef_alt', 'oracle', 'oracle_powell')   # grad_*: LD3-decoupled and/or started from Powell; coef*: solver ms_fitted; oracle*: fitted on the evaluation seeds (a reference point, not a sampler)
+
+def check_net_methods(methods) -> list:
+    "The methods of a `net_table` run, each checked against `NET_METHODS` before any work (a misspelt one would otherwise be a gradient fit)."
+    for m in methods:
+        if m not in NET_METHODS: raise ValueError(f"unknown method {m!r}{did_you_mean(m, NET_METHODS)}; choose from {list(NET_METHODS)}")
+    return list(methods)
 
 def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:int=200, n_fine:int=100, substeps:int=2, terms:int=1, maxfev:int=400 # Powell evaluations of a coef or powell_best fit
             ) -> dict:
     "One schedule of `net_table`: sigmas (and model-input sigmas), with its fit's cost."
+    check_net_methods([method])
     p, n = get_problem(problem), steps_for_nfe(solver, nfe)
     if method == 'karras': return dict(sigmas=get_grid('karras', n, p.schedule), fit_seconds=0., fit_nfe=0.)
     if method == 'powell': return powell_record(problem, solver, nfe)
     if method == 'powell_best': return powell_best(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev)
     if method == 'dmn': return dmn_schedule(problem, solver, nfe)
-    if method == 'oracle': return oracle_schedule(problem, solver, nfe, maxfev=maxfev)
+    if method == 'powell_refine': return powell_refine(problem, solver, nfe, n_calib=n_calib, maxfev=maxfev)
+    if method.startswith('oracle'): return oracle_schedule(problem, solver, nfe, maxfev=maxfev, init=method.partition('_')[2] or 'best')
     if method == 'coef_best': return dict(coef_schedule(problem, nfe, n_calib, terms, maxfev, progress=False, base='powell_best'), method='coef_best')
     if method.startswith('coef'): return fit_schedule(problem, solver, nfe, method, n_calib=n_calib, terms=terms, maxfev=maxfev, progress=False)
     if method == 'dp': return fit_schedule(problem, solver, nfe, 'dp', n_calib=n_calib, n_fine=n_fine, substeps=substeps, progress=False)
@@ -715,6 +738,7 @@ def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:
 def net_table(problem:str='mnist_unet', solvers=('dpmpp_2m',), nfes=(5, 10), methods=NET_METHODS, n_calib:int=16, n_heldout:int=64,
               out='results/fit/mnist.csv', progress:bool=True, **kw) -> pd.DataFrame:
     "Held-out (seeds 0..n_heldout-1) and calibration error of each schedule, with the best hand-made peer's error and the ratio; written atomically to `out` after each row."
+    methods = check_net_methods(methods)
     p, path = get_problem(problem), resolve_dir(out, 'results/fit/mnist.csv')
     old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame(columns=['model', 'solver', 'nfe', 'method', 'n_calib'])
     rows = old.to_dict('records')

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from scipy.optimize import minimize
 from .schedules import get_grid, GRIDS
+from .core import check_sigmas
 from .solvers import sample, steps_for_nfe, get_solver, DivergenceError
 from .testbeds import get_problem, problem_key, reference_flow
 from .io import config_hash, resolve_dir, atomic_write_csv, resolve_device
@@ -18,7 +19,8 @@ from .metrics import per_sample_rms   # the error of a sample (defined in diffso
 
 # %% auto #0
 __all__ = ['CALIB_SEED', 'HAND_GRIDS', 'POWELL_OPTIONS', 'SAME_ALGORITHM', 'powell', 'theta_to_sigmas', 'sigmas_to_theta',
-           'grid_loss', 'start_grid', 'optimize_grid', 'evaluate_grid', 'grid_cache_path', 'optimized_grid']
+           'grid_loss', 'check_start', 'start_grid', 'optimize_grid', 'evaluate_grid', 'grid_cache_path',
+           'optimized_grid']
 
 # %% ../notebooks/03_gridopt.ipynb #c764edf3
 CALIB_SEED = 1_000_000
@@ -49,15 +51,28 @@ def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
     return per_sample_rms(out.to(ref.device), ref).mean().item()   # on the reference's device (the CPU), whatever the solver's
 
 # %% ../notebooks/03_gridopt.ipynb #1d5612dc
-def start_grid(p, solver:str, n:int, init:str, x, ref, **options) -> tuple:
-    "The grid a fit starts from and its name: `init` itself, or for 'best' the one of `HAND_GRIDS` with the lowest calibration loss (the first on a tie)."
+def check_start(init, n:int, schedule) -> torch.Tensor|None:
+    "A fit's starting grid given as sigmas (e.g. an earlier fit to refine), checked against the fit's steps and end points; None for a grid name."
+    if isinstance(init, str):
+        if init != 'best' and init not in GRIDS: raise ValueError(f"unknown starting grid {init!r}; choose 'best', one of {sorted(GRIDS)}, or {n + 1} descending sigmas")
+        return None
+    s = check_sigmas(init)
+    if len(s) != n + 1: raise ValueError(f"the starting grid has {len(s) - 1} steps, but this fit has {n}: give {n + 1} sigmas")
+    ends = get_grid('karras', n, schedule)[[0, -1]]
+    if not torch.allclose(s[[0, -1]], ends, rtol=1e-6, atol=0): raise ValueError(
+        f"the starting grid runs from {float(s[0]):.6g} to {float(s[-1]):.6g}, but every fit of this problem runs from {float(ends[0]):.6g} to {float(ends[1]):.6g}")
+    return s
+
+def start_grid(p, solver:str, n:int, init, x, ref, **options) -> tuple:
+    "The grid a fit starts from and its name: `init` itself (a grid name, or sigmas: 'given'), or for 'best' the one of `HAND_GRIDS` with the lowest calibration loss (the first on a tie)."
+    if not isinstance(init, str): return check_start(init, n, p.schedule), 'given'
     if init != 'best': return get_grid(init, n, p.schedule), init
     losses = {g: grid_loss(p, solver, x, ref, get_grid(g, n, p.schedule), **options) for g in HAND_GRIDS}
     name = min(losses, key=losses.get)
     return get_grid(name, n, p.schedule), name
 
 def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64,
-                  init:str='karras', # the starting grid: a name of `GRIDS`, or 'best': the one of `HAND_GRIDS` with the lowest calibration loss
+                  init='karras', # the starting grid: a name of `GRIDS`, 'best' (the one of `HAND_GRIDS` with the lowest calibration loss), or n+1 sigmas (e.g. an earlier fit to refine)
                   maxfev:int=3000, # budget of loss evaluations for Powell (init='best' spends len(HAND_GRIDS) more)
                   options:dict|None=None, # solver options, e.g. {'time_var': 'lambda'}
                   reference=None, # reference(p, x, sigma_from, sigma_to, seed) -> endpoints; default DOP853 at the problem's reference_tol
@@ -65,11 +80,12 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64,
                   calib_seed:int=CALIB_SEED # the first seed of the noise the fit sees (the study's fits: always CALIB_SEED, never an evaluation seed)
                   ) -> dict:
     "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit (`start`: the grid it started from)."
-    if init != 'best' and init not in GRIDS: raise ValueError(f"unknown starting grid {init!r}; choose 'best' or one of {sorted(GRIDS)}")
+    if isinstance(init, str): check_start(init, 0, None)   # a misspelt name: one clear error before any work
     dev = resolve_device(device)   # a device that is not here: one clear error before any work
     p, options = get_problem(problem, device=dev), dict(options or {})
     n = steps_for_nfe(solver, nfe, euler_at=options.get('euler_at', 'none'))
-    s0 = get_grid('karras' if init == 'best' else init, n, p.schedule)
+    given = check_start(init, n, p.schedule)   # sigmas: the right length and end points, before the reference solve
+    s0 = get_grid('karras' if init == 'best' or given is not None else init, n, p.schedule)
     x = p.noise(n_calib, calib_seed)   # on the CPU, from the seeds; the reference (scipy) is solved from it there
     ref = (reference(p, x, float(s0[0]), float(s0[-1]), calib_seed) if reference else
            reference_flow(p.denoiser, x, float(s0[0]), float(s0[-1]), rtol=p.reference_tol, atol=p.reference_tol))
@@ -81,7 +97,7 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64,
     l0 = f(sigmas_to_theta(s_init))
     res = powell(f, sigmas_to_theta(s_init), maxfev)
     best = res.x if res.fun <= l0 else sigmas_to_theta(s_init)
-    return dict(problem=problem, solver=solver, nfe=nfe, steps=n, init=init, start=start, calib_loss_init=l0, calib_loss=min(res.fun, l0),
+    return dict(problem=problem, solver=solver, nfe=nfe, steps=n, init=init if given is None else 'given', start=start, calib_loss_init=l0, calib_loss=min(res.fun, l0),
                 evaluations=int(res.nfev) + (len(HAND_GRIDS) if init == 'best' else 0), seconds=time.perf_counter() - t0,
                 options=json.dumps(options, sort_keys=True), device=str(dev), sigmas=theta_to_sigmas(best, smax, smin))
 
