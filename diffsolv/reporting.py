@@ -208,9 +208,9 @@ def fit_summary(table:pd.DataFrame, # diffsolv.fit's network table: model, solve
     return t.assign(fit_seconds=d.groupby('schedule').fit_seconds.max()).reset_index()
 
 def fit_best(table:pd.DataFrame, model:str) -> pd.DataFrame:
-    "Per NFE, the schedule of `diffsolv.fit`'s table with the lowest held-out error: its error, ratio, the peer it is compared with, and the fit's cost (not the `oracle`, fitted on the evaluation seeds)."
+    "Per NFE, the schedule of `diffsolv.fit`'s table with the lowest held-out error: its error, ratio, the peer it is compared with, and the fit's cost (not an `oracle*` row, fitted on the evaluation seeds)."
     d = _fit_rows(table, model)
-    if len(d): d = d[d.method != 'oracle']
+    if len(d): d = d[~d.method.str.startswith('oracle')]
     if d.empty: return pd.DataFrame(columns=['nfe', 'schedule', 'heldout_err', 'ratio', 'peer', 'peer_err', 'fit_seconds'])
     d = d.sort_values('heldout_err').groupby('nfe', as_index=False).head(1).sort_values('nfe')
     return d[['nfe', 'schedule', 'heldout_err', 'ratio', 'peer', 'peer_err', 'fit_seconds']].reset_index(drop=True)
