@@ -109,19 +109,21 @@ study: $(STAMP) $(KERNEL_CFG) $(PEERS_STAMP) $(KATEX)
 	DIFFSOLV_REPORT=_study/report.ipynb $(PY) tools/build_docs.py site; \
 	echo "make study: finished in $$(( $$(date +%s) - start )) s; open _docs/index.html"
 
-# The MNIST U-Net. Phase 1 (done, models/mnist_edm/): EDM preconditioning, 24000 steps, exported to
-# models/mnist_unet.pt. Phase 2 (models/mnist_edm2/): the same network continued from phase 1's checkpoint to step
-# 48000 with a warm restart of the learning rate (peak 5e-4); it resumes from models/mnist_edm2/ckpt.pt when that
-# exists (bit-exact), so it runs over several sittings, and copies the EMA weights to models/mnist_unet.pt only at
-# step 48000 (then the network part of the study must be re-run: models/README.md). THREADS=2 uses both cores.
+# The MNIST U-Net. Phase 1 (done, models/mnist_edm/): EDM preconditioning, 24000 steps. Phase 2 (done,
+# models/mnist_edm2/): the same network continued from phase 1's checkpoint to step 48000 with a warm restart of the
+# learning rate (peak 5e-4); it resumes from models/mnist_edm2/ckpt.pt when that exists (bit-exact), so it ran over
+# several sittings, and copies the EMA weights to models/mnist_unet.pt at step 48000: that is the shipped model
+# (2026-12-07; running `make train` again trains no further step and copies the same weights). A new model means
+# re-running the network part of the study: models/README.md, "When a new model ships". THREADS=2 uses both cores.
 THREADS ?= 1
 TRAIN_RECIPE := --ch 32,64,64 --precond edm --batch-size 128 --ema-decay 0.9995 --p-uncond 0.2 --ckpt-every 200 --log-every 20 --threads $(THREADS) --no-progress
 train: $(STAMP)
 	$(BIN)/diffsolv-train --out models/mnist_edm2 --init models/mnist_edm/ckpt.pt --steps 48000 --lr 5e-4 $(TRAIN_RECIPE) --export models/mnist_unet.pt
 
-# phase 1 as it ran (finished: running it again trains no further step)
+# phase 1 as it ran (finished: running it again trains no further step). It also exported to models/mnist_unet.pt
+# then; it no longer does, so that it cannot put the step-24000 weights over the shipped model
 train-phase1: $(STAMP)
-	$(BIN)/diffsolv-train --out models/mnist_edm --steps 24000 --lr 1e-3 $(TRAIN_RECIPE) --export models/mnist_unet.pt
+	$(BIN)/diffsolv-train --out models/mnist_edm --steps 24000 --lr 1e-3 $(TRAIN_RECIPE)
 
 classifier: $(STAMP)
 	$(PY) -m diffsolv.classifier models/mnist_classifier.pt --epochs 4 --threads 1
