@@ -21,10 +21,10 @@ from .gridopt import CALIB_SEED, HAND_GRIDS, powell, optimize_grid, optimized_gr
 
 # %% auto #0
 __all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'WEIGHTS', 'DMN_ORDER', 'COEF_LOSSES', 'SCHEDULE_FORMAT',
-           'ORACLE_STARTS', 'NET_METHODS', 'EvalCounter', 'counted', 'fine_grid', 'check_teacher', 'teacher_states',
-           'one_step_tableau', 'step_costs', 'dp_path', 'denoised_states', 'step_costs_2m', 'dp_path_2m',
-           'flow_jacobians', 'GradT', 'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss', 'grad_fit',
-           'check_fit', 'dp_costs', 'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas',
+           'ORACLE_STARTS', 'NET_METHODS', 'FD_FITS', 'EvalCounter', 'counted', 'fine_grid', 'check_teacher',
+           'teacher_states', 'one_step_tableau', 'step_costs', 'dp_path', 'denoised_states', 'step_costs_2m',
+           'dp_path_2m', 'flow_jacobians', 'GradT', 'differentiable', 'ModelInput', 'schedule_params', 'sampler_loss',
+           'grad_fit', 'check_fit', 'dp_costs', 'grad_schedule', 'lagrange_exp_weights', 'dmn_objective', 'dmn_sigmas',
            'dmn_schedule', 'coef_fit', 'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget',
            'powell_record', 'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
            'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'powell_refine',
@@ -761,29 +761,37 @@ def net_table(problem:str='mnist_unet', solvers=('dpmpp_2m',), nfes=(5, 10), met
     return out_df
 
 # %% ../notebooks/14_fit.ipynb #fdf00002
+FD_FITS = {'powell': powell_record, 'powell_best': powell_best, 'powell_refine': powell_refine}   # fitted schedules fd_fitted can sample, at their default budgets
+
 def fd_fitted(problem:str='mnist_unet', solver:str='unipc', nfes=(10, 5), grid:str='uniform_t', n_samples:int=1000,
+              fits=('powell_best',), # fitted schedules, keys of `FD_FITS`
               out='results/fit/fd_fitted.csv') -> pd.DataFrame:
-    "fd_mnist/kid_mnist (with interval and floor) of `solver` on a hand-made grid and on its `powell_best` fit, n_samples evaluation seeds."
-    from .classifier import mnist_metrics
-    p, rows = get_problem(problem), []
+    "fd_mnist/kid_mnist (with interval and floor) of `solver` on a hand-made grid and on its fits, n_samples evaluation seeds; rows already in `out` (same model, solver, grid, NFE, N) are kept, not recomputed."
+    from diffsolv.classifier import mnist_metrics   # absolute: the same in the notebook and the package
+    for f in fits:
+        if f not in FD_FITS: raise ValueError(f"unknown fit {f!r}{did_you_mean(f, FD_FITS)}; choose from {list(FD_FITS)}")
+    p = get_problem(problem)
+    path = resolve_dir(out, 'results/fit/fd_fitted.csv') if out else None
+    rows = pd.read_csv(path).to_dict('records') if path and Path(path).exists() else []
+    done = {(str(r['model']), r['solver'], r['grid'], int(r['nfe']), int(r['n_samples'])) for r in rows}
     x = p.noise(n_samples, 0)
     for nfe in nfes:
         n = steps_for_nfe(solver, nfe)
-        for name, sig in ((grid, get_grid(grid, n, p.schedule)), ('powell_best', powell_best(problem, solver, nfe)['sigmas'])):
+        for name in (grid, *fits):
+            if (str(p.cache_key or None), solver, name, nfe, n_samples) in done: continue
+            sig = FD_FITS[name](problem, solver, nfe)['sigmas'] if name in FD_FITS else get_grid(name, n, p.schedule)
             t0 = time.perf_counter()
             with torch.no_grad(): m = mnist_metrics(p, sample(p.denoiser, x, sig, solver), float(sig[-1]), 0)
             rows.append(dict(problem=problem, model=p.cache_key or None, solver=solver, grid=name, nfe=nfe, n_samples=n_samples,
                              **{k: float(v) for k, v in m.items()}, seconds=time.perf_counter() - t0))
-    df = pd.DataFrame(rows)
-    if out: atomic_write_csv(df, resolve_dir(out, 'results/fit/fd_fitted.csv'))
-    return df
-
+            if path: atomic_write_csv(pd.DataFrame(rows), path)
+    return pd.DataFrame(rows)
 
 # %% ../notebooks/14_fit.ipynb #a5e00002
 def reuse_check(problem:str='mnist_unet', nfe:int=10, n_samples:int=64, out='results/fit/reuse.csv') -> pd.DataFrame:
     "The study's Powell schedules of euler and dpmpp_2m through a schedule file into diffusers' EulerDiscreteScheduler (sigmas=) and k-diffusion's sample_dpmpp_2m: their error next to diffsolv's on the same noise."
     import tempfile
-    from .peers import load_k, make_scheduler, run_scheduler, _k_model
+    from diffsolv.peers import load_k, make_scheduler, run_scheduler, _k_model
     p, rows = get_problem(problem), []
     x = p.noise(n_samples, 0)
     with tempfile.TemporaryDirectory() as d:
