@@ -54,7 +54,7 @@ def grid_loss(problem, solver:str, x, ref, sigmas, **options) -> float:
 def check_start(init, n:int, schedule) -> torch.Tensor|None:
     "A fit's starting grid given as sigmas (e.g. an earlier fit to refine), checked against the fit's steps and end points; None for a grid name."
     if isinstance(init, str):
-        if init != 'best' and init not in GRIDS: raise ValueError(f"unknown starting grid {init!r}; choose 'best', one of {sorted(GRIDS)}, or {n + 1} descending sigmas")
+        if init != 'best' and init not in GRIDS: raise ValueError(f"unknown starting grid {init!r}; choose 'best', one of {sorted(GRIDS)}, or the sigmas to start from")
         return None
     s = check_sigmas(init)
     if len(s) != n + 1: raise ValueError(f"the starting grid has {len(s) - 1} steps, but this fit has {n}: give {n + 1} sigmas")
@@ -80,11 +80,10 @@ def optimize_grid(problem:str, solver:str, nfe:int, n_calib:int=64,
                   calib_seed:int=CALIB_SEED # the first seed of the noise the fit sees (the study's fits: always CALIB_SEED, never an evaluation seed)
                   ) -> dict:
     "Fit the sigma grid of `solver` at `nfe` on calibration noise; returns sigmas and a record of the fit (`start`: the grid it started from)."
-    if isinstance(init, str): check_start(init, 0, None)   # a misspelt name: one clear error before any work
     dev = resolve_device(device)   # a device that is not here: one clear error before any work
     p, options = get_problem(problem, device=dev), dict(options or {})
     n = steps_for_nfe(solver, nfe, euler_at=options.get('euler_at', 'none'))
-    given = check_start(init, n, p.schedule)   # sigmas: the right length and end points, before the reference solve
+    given = check_start(init, n, p.schedule)   # a misspelt name, or sigmas of the wrong length or end points: one clear error before the reference solve
     s0 = get_grid('karras' if init == 'best' or given is not None else init, n, p.schedule)
     x = p.noise(n_calib, calib_seed)   # on the CPU, from the seeds; the reference (scipy) is solved from it there
     ref = (reference(p, x, float(s0[0]), float(s0[-1]), calib_seed) if reference else
