@@ -28,8 +28,8 @@ __all__ = ['TEACHERS', 'FIRST_ORDER_START', 'GRAD_EXACT', 'METHODS', 'WEIGHTS', 
            'dmn_schedule', 'coef_fit', 'coef_schedule', 'fit_schedule', 'heldout_error', 'calib_error', 'powell_budget',
            'powell_record', 'compare_schedules', 'testbed_table', 'dp_weight_table', 'save_schedule', 'load_schedule',
            'interpolate_schedule', 'interpolation_loss', 'fit_parser', 'fit_main', 'powell_best', 'powell_refine',
-           'oracle_schedule', 'peer_error', 'check_net_methods', 'net_fit', 'net_table', 'fd_fitted', 'reuse_check',
-           'interpolation_loss_net']
+           'oracle_schedule', 'peer_error', 'check_names', 'check_net_methods', 'net_fit', 'net_table', 'fd_fitted',
+           'reuse_check', 'interpolation_loss_net']
 
 # %% ../notebooks/14_fit.ipynb #0af2f839
 from .reference import reference_solution
@@ -710,11 +710,15 @@ def peer_error(problem:str, nfe:int, model:str, bench='results/bench', n_samples
 # %% ../notebooks/14_fit.ipynb #9f6ee325
 NET_METHODS = ('karras', 'dmn', 'powell', 'powell_best', 'powell_refine', 'coef_best', 'dp', 'grad', 'grad_decoupled', 'grad_powell', 'grad_decoupled_powell', 'coef', 'coef_alt', 'oracle', 'oracle_powell')   # grad_*: LD3-decoupled and/or started from Powell; coef*: solver ms_fitted; oracle*: fitted on the evaluation seeds (a reference point, not a sampler)
 
+def check_names(names, allowed, what:str) -> list:
+    "`names` as a list, each checked against `allowed` (a tuple or dict) before any work: a clear error with did-you-mean for the first unknown one."
+    for m in names:
+        if m not in allowed: raise ValueError(f"unknown {what} {m!r}{did_you_mean(m, allowed)}; choose from {list(allowed)}")
+    return list(names)
+
 def check_net_methods(methods) -> list:
     "The methods of a `net_table` run, each checked against `NET_METHODS` before any work (a misspelt one would otherwise be a gradient fit)."
-    for m in methods:
-        if m not in NET_METHODS: raise ValueError(f"unknown method {m!r}{did_you_mean(m, NET_METHODS)}; choose from {list(NET_METHODS)}")
-    return list(methods)
+    return check_names(methods, NET_METHODS, 'method')
 
 def net_fit(problem:str, solver:str, nfe:int, method:str, n_calib:int=16, iters:int=200, n_fine:int=100, substeps:int=2, terms:int=1, maxfev:int=400 # Powell evaluations of a coef or powell_best fit
             ) -> dict:
@@ -768,8 +772,7 @@ def fd_fitted(problem:str='mnist_unet', solver:str='unipc', nfes=(10, 5), grid:s
               out='results/fit/fd_fitted.csv') -> pd.DataFrame:
     "fd_mnist/kid_mnist (with interval and floor) of `solver` on a hand-made grid and on its fits, n_samples evaluation seeds; rows already in `out` (same model, solver, grid, NFE, N) are kept, not recomputed."
     from diffsolv.classifier import mnist_metrics   # absolute: the same in the notebook and the package
-    for f in fits:
-        if f not in FD_FITS: raise ValueError(f"unknown fit {f!r}{did_you_mean(f, FD_FITS)}; choose from {list(FD_FITS)}")
+    check_names(fits, FD_FITS, 'fit')
     p = get_problem(problem)
     path = resolve_dir(out, 'results/fit/fd_fitted.csv') if out else None
     rows = pd.read_csv(path).to_dict('records') if path and Path(path).exists() else []
