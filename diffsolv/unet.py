@@ -14,10 +14,10 @@ from .io import repo_root, write_atomic, save_atomic, file_id, config_hash   # a
 from .testbeds import Problem
 
 # %% auto #0
-__all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'MNIST_POLICY', 'LABEL_RULES', 'LABELLED_POLICY', 'timestep_embedding',
-           'ResBlock', 'Attention', 'check_precond', 'preconditioning', 'UNet', 'count_params', 'NetDenoiser',
-           'cycle_labels', 'save_model', 'read_checkpoint', 'state_dict_mismatch', 'load_model', 'default_checkpoint',
-           'mnist_test_digits', 'mnist_unet_problem']
+__all__ = ['PRECONDS', 'EpsDenoiser', 'MODEL_FORMAT', 'MNIST_POLICY', 'LABEL_RULES', 'LABELLED_POLICY', 'BALANCED_POLICY',
+           'BALANCED_RULES', 'timestep_embedding', 'ResBlock', 'Attention', 'check_precond', 'preconditioning', 'UNet',
+           'count_params', 'NetDenoiser', 'cycle_labels', 'save_model', 'read_checkpoint', 'state_dict_mismatch',
+           'load_model', 'default_checkpoint', 'mnist_test_digits', 'mnist_unet_problem']
 
 # %% ../notebooks/05_unet.ipynb #093d230d
 def timestep_embedding(t:torch.Tensor, # (B,) real-valued step indices
@@ -234,6 +234,11 @@ MNIST_POLICY = dict(reference_tol=1e-5, cache_reference=True, error_samples=64, 
 LABEL_RULES = {'cycle': cycle_labels}   # label rules a problem can be named by
 # labelled samples are judged by their labels; a guided evaluation costs two of the network, so the reference is solved for 32
 LABELLED_POLICY = dict(metrics=('labels',), error_samples=32)
+# the conditional model (w = 1) over balanced labels ('cycle') samples the model's own distribution of all ten digits, as
+# class-conditional models are sampled for a Frechet distance: judged by its labels *and* by the MNIST distances, and,
+# one network evaluation a step like the unconditional model, on the unconditional model's 64 reference samples
+BALANCED_POLICY = dict(metrics=('mnist', 'labels'), error_samples=64)
+BALANCED_RULES = ('cycle',)   # label rules that ask for every digit equally often
 
 def _label_tag(label) -> str:
     "The part of a problem's name that says which labels it asks for (a tensor: a hash of its values)."
@@ -248,11 +253,12 @@ def mnist_unet_problem(checkpoint=None, # model file; default `default_checkpoin
                        label=None, # None, an int, a tensor of per-sample labels, or a rule's name ('cycle': sample i asks for i mod 10)
                        guidance:float=1., # classifier-free guidance weight (used only with a label)
                        device='cpu'):
-    "A `Problem` whose denoiser is the trained MNIST U-Net, with a network's policy (`MNIST_POLICY`; labelled: the metric `labels`) and the checkpoint's `file_id` as cache key."
+    "A `Problem` whose denoiser is the trained MNIST U-Net, with a network's policy (`MNIST_POLICY`; labelled: the metric `labels`, and at w = 1 over balanced labels the MNIST distances too) and the checkpoint's `file_id` as cache key."
     path = Path(checkpoint) if checkpoint else default_checkpoint()
     if not path.is_file(): raise FileNotFoundError(f"no MNIST model at {path}: run `make train` (or `diffsolv-train`) or pass checkpoint=PATH")
     model, sched, meta = load_model(path, device)
     name = 'mnist_unet' + _label_tag(label) + ('' if label is None else f'_w{guidance:g}')
-    policy = MNIST_POLICY if label is None else dict(MNIST_POLICY, **LABELLED_POLICY)
+    balanced = isinstance(label, str) and label in BALANCED_RULES and guidance == 1
+    policy = MNIST_POLICY if label is None else dict(MNIST_POLICY, **(BALANCED_POLICY if balanced else LABELLED_POLICY))
     return Problem(name, NetDenoiser(model, sched, labels=LABEL_RULES.get(label, label) if isinstance(label, str) else label, guidance=guidance),
                    (1, 28, 28), sched, cache_key=file_id(path), real_data=mnist_test_digits, **policy)
