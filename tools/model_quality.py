@@ -17,7 +17,7 @@ from diffsolv.cli import generate
 from diffsolv.classifier import judge
 from diffsolv.classifier import mnist_distances, fd_floor
 from diffsolv.io import atomic_write_csv
-from diffsolv.unet import file_id, load_model
+from diffsolv.unet import BALANCED_RULES, file_id, load_model
 
 def train_seconds(model_path):
     "Training wall time summed from the run's log.csv beside the model file (None if there is none)."
@@ -33,7 +33,7 @@ def main(argv=None):
     p.add_argument('--solver', default='heun'); p.add_argument('--guided-n', type=int, default=None)
     p.add_argument('--threads', type=int, default=0); p.add_argument('--out', default='results/model_quality.csv')
     p.add_argument('--tag', default='', help='a free-form name for the row (e.g. the recipe)')
-    p.add_argument('--label', default=None, choices=['cycle'], help="measure the conditional model over all ten digits (sample i asks for i mod 10) instead of the unconditional one")
+    p.add_argument('--label', default=None, choices=BALANCED_RULES, help="measure the conditional model over all ten digits (sample i asks for i mod 10) instead of the unconditional one")
     p.add_argument('--guidance', type=float, default=None, help='with --label: the guidance weight of those samples (1: the conditional model, no guidance)')
     a = p.parse_args(argv)
     if a.guidance is not None and a.label is None: p.error('--guidance needs --label cycle (unconditional samples are not guided)')
