@@ -14,8 +14,9 @@ from .testbeds import get_problem
 from .bench import BENCH_COLUMNS, RunConfig, failed_row
 
 # %% auto #0
-__all__ = ['read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'select_problems', 'make_chunks', 'KernelNotes',
-           'bench_chunk', 'run_sweep', 'grid_results', 'sweep_main', 'dask_client', 'collect']
+__all__ = ['KERNEL_START_ERRORS', 'read_yaml', 'check_keys', 'expand_blocks', 'find_grid', 'load_grid', 'select_problems',
+           'make_chunks', 'KernelNotes', 'bench_chunk', 'run_sweep', 'grid_results', 'sweep_main', 'dask_client',
+           'collect']
 
 # %% ../notebooks/10e_sweep.ipynb #442ef8d0
 def read_yaml(path):
@@ -121,10 +122,22 @@ def _tqdm_write(line):
     tqdm.write(line, file=sys.stderr)
 
 # %% ../notebooks/10e_sweep.ipynb #35fcd7b6
-def _run_chunk(nb, out_nb, configs, results_dir, threads, cwd, device='cpu'):
+KERNEL_START_ERRORS = ("Kernel died before replying to kernel_info", "Kernel didn't respond")   # jupyter_client's wait_for_ready
+
+def _run_chunk(nb, out_nb, configs, results_dir, threads, cwd, device='cpu',
+               tries:int=3 # kernel starts tried: two kernels started at once can race for a port (ZMQ 'Address already in use')
+               ):
+    """Execute bench.ipynb over `configs` with papermill. A kernel that could not start ran no cell and wrote nothing,
+    so it is started again (fresh ports) up to `tries` times; any other error is raised at once."""
     import papermill as pm
-    pm.execute_notebook(str(nb), str(out_nb), parameters=dict(configs=json.dumps(configs, default=str), results_dir=str(results_dir), threads=threads, device=str(device)),
-                        progress_bar=False, cwd=str(cwd), kernel_name='python3', stderr_file=KernelNotes())
+    for k in range(1, tries + 1):
+        try:
+            return pm.execute_notebook(str(nb), str(out_nb), parameters=dict(configs=json.dumps(configs, default=str), results_dir=str(results_dir), threads=threads, device=str(device)),
+                                       progress_bar=False, cwd=str(cwd), kernel_name='python3', stderr_file=KernelNotes())
+        except RuntimeError as e:
+            if not str(e).startswith(KERNEL_START_ERRORS): raise
+            if k == tries: raise RuntimeError(f"the notebook's kernel did not start in {tries} tries: {e}") from e
+            time.sleep(k)
 
 def _caches_reference(problem:str) -> bool:
     "Whether the problem's policy caches its references (a network); False when it cannot be built here (its runs will say why)."
